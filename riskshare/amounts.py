@@ -1,0 +1,173 @@
+"""Amounts with units (``5M``, ``1.2B``, ``3亿``, ``500万``) and shares (``80%``).
+
+Parsing raises :class:`ValueError` with a message written for the person who typed
+the value; the scenario models turn it into a located validation error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+UNLIMITED = "unlimited"
+
+_MULTIPLIERS: dict[str, float] = {
+    "": 1.0,
+    "k": 1e3,
+    "m": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "万": 1e4,
+    "亿": 1e8,
+}
+
+_AMOUNT = re.compile(
+    r"""^\s*
+    (?P<number>[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?)
+    \s*(?P<unit>[kKmMbB]|[bB][nN]|万|亿)?\s*$""",
+    re.VERBOSE,
+)
+
+_SHARE = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*%\s*$")
+
+
+def parse_amount(value: object, *, allow_unlimited: bool = False) -> float:
+    """Return the amount ``value`` stands for, as a float.
+
+    Numbers are taken as they are; strings may carry a unit: ``k`` (10^3), ``M``/``m``
+    (10^6), ``B``/``bn`` (10^9), ``万`` (10^4), ``亿`` (10^8). ``unlimited`` is infinity
+    where ``allow_unlimited`` is set. Negative, NaN and infinite amounts are refused.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"must be an amount such as 5M or 3亿, not {str(value).lower()}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if math.isnan(number):
+            raise ValueError("must be an amount, not NaN")
+        if math.isinf(number):
+            if allow_unlimited and number > 0:
+                return math.inf
+            hint = " (write unlimited for no limit)" if allow_unlimited else ""
+            raise ValueError(f"must be a finite amount{hint}")
+        if number < 0:
+            raise ValueError(f"must not be negative (got {_plain(value)})")
+        return number
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == UNLIMITED:
+            if allow_unlimited:
+                return math.inf
+            raise ValueError("must be a finite amount here; unlimited is not allowed")
+        if text.startswith("-"):
+            raise ValueError(f"must not be negative (got {text})")
+        match = _AMOUNT.match(text)
+        if match is None:
+            raise ValueError(
+                f"is not an amount: {value!r}; write a number with an optional unit, "
+                "such as 800k, 5M, 1.2B, 500万 or 3亿"
+            )
+        number = float(match["number"].replace("_", ""))
+        unit = (match["unit"] or "").lower()
+        result = number * _MULTIPLIERS[unit]
+        if math.isinf(result):
+            raise ValueError(f"is too large to be an amount: {value!r}")
+        return result
+    raise ValueError(f"must be an amount such as 5M or 3亿, not a {_kind(value)}")
+
+
+def parse_share(value: object) -> float:
+    """Return the fraction a share stands for: ``80%`` or ``0.8`` give 0.8.
+
+    A share lies between 0 and 100% inclusive; a bare number above 1 is refused rather
+    than guessed at, since ``80`` is more likely a forgotten ``%`` than 8000%.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"must be a share such as 80% or 0.8, not {str(value).lower()}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if math.isnan(number) or number < 0 or number > 1:
+            hint = f"; write {_plain(value)}% for a percentage" if 1 < number <= 100 else ""
+            raise ValueError(f"must be between 0 and 1 (or 0% and 100%), got {_plain(value)}{hint}")
+        return number
+    if isinstance(value, str):
+        match = _SHARE.match(value)
+        if match is None:
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise ValueError(
+                    f"is not a share: {value!r}; write a percentage such as 80% or a fraction "
+                    "such as 0.8"
+                ) from None
+            return parse_share(number)
+        percent = float(match["number"])
+        if percent > 100:
+            raise ValueError(f"must be at most 100% (got {value.strip()})")
+        return percent / 100.0
+    raise ValueError(f"must be a share such as 80% or 0.8, not a {_kind(value)}")
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if value is None:
+        return "null (nothing)"
+    return type(value).__name__
+
+
+_UNIT_STEPS: tuple[tuple[float, str], ...] = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+UNIT_CHOICES: dict[str, float] = {"M": 1e6, "B": 1e9, "万": 1e4, "亿": 1e8}
+
+
+def format_amount(value: float, unit: str | None = None) -> str:
+    """Render an amount for a table: ``85.5M``, ``1.2B``, ``950k``, ``0``.
+
+    With ``unit`` (one of ``M``, ``B``, ``万``, ``亿``) every amount is shown in that unit.
+    Three significant figures are kept at least, so nearby figures stay distinguishable.
+    """
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return UNLIMITED
+    if unit is not None:
+        scaled = value / UNIT_CHOICES[unit]
+        return f"{_significant(scaled)}{unit}"
+    magnitude = abs(value)
+    for step, suffix in _UNIT_STEPS:
+        if magnitude >= step:
+            return f"{_significant(value / step)}{suffix}"
+    if magnitude == 0:
+        return "0"
+    return _significant(value)
+
+
+def _significant(number: float) -> str:
+    magnitude = abs(number)
+    if magnitude == 0:
+        return "0"
+    if magnitude >= 100:
+        text = f"{number:,.0f}"
+    elif magnitude >= 10:
+        text = f"{number:.1f}"
+    elif magnitude >= 0.01:
+        text = f"{number:.2f}"
+    else:
+        text = f"{number:.2g}"
+    if "." in text and "e" not in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_share(value: float) -> str:
+    """Render a fraction as a percentage: 0.9 → ``90%``, 0.125 → ``12.5%``."""
+    percent = value * 100
+    text = f"{percent:.2f}".rstrip("0").rstrip(".")
+    return f"{text}%"

@@ -1,0 +1,90 @@
+"""The library's error types, and the located problems a scenario can have."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from typing import Literal
+
+Loc = tuple[str | int, ...]
+
+
+class ExitCode(IntEnum):
+    """What the command line returns."""
+
+    OK = 0
+    FAILED = 1  # an invalid scenario or a failed run
+    USAGE = 2
+
+
+def format_loc(loc: Loc) -> str:
+    """``("layers", 2, "share")`` → ``layers[2].share``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in a scenario, where it is."""
+
+    loc: Loc
+    message: str
+    severity: Literal["error", "warning"] = "error"
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def at(self, file: str | None, line: int | None, column: int | None) -> Problem:
+        return replace(self, file=file, line=line, column=column)
+
+    @property
+    def where(self) -> str:
+        """``FILE:LINE:COLUMN`` as far as it is known."""
+        parts = [self.file or "<scenario>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        key = format_loc(self.loc)
+        prefix = f"{key}: " if key else ""
+        return f"{self.where}: {self.severity}: {prefix}{self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "key": format_loc(self.loc),
+            "message": self.message,
+        }
+
+
+class RiskshareError(Exception):
+    """Base of every error riskshare raises on purpose."""
+
+
+class ScenarioError(RiskshareError):
+    """A scenario that cannot be run: every problem found, each with its place."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        super().__init__("\n".join(str(p) for p in errors) or "invalid scenario")
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class RunError(RiskshareError):
+    """A run that could not be completed or whose result failed a check."""
