@@ -1,3 +1,32 @@
-"""riskshare: simulate multi-layer risk sharing for technology insurance."""
+"""riskshare: simulate multi-layer risk sharing for technology insurance.
+
+Everything the command line prints comes from these functions::
+
+    import riskshare
+    scenario = riskshare.load_scenario("scenarios/breakthrough-consortium.yaml")
+    result = riskshare.simulate(scenario, years=50_000, seed=1)
+    result.to_dict()["parties"]["enterprise"]["mean"]
+"""
 
 __version__ = "1.0.0"
+
+from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError  # noqa: E402
+from riskshare.explain import ExplainResult, explain  # noqa: E402
+from riskshare.loading import load_scenario, validate_file  # noqa: E402
+from riskshare.scenario import Scenario  # noqa: E402
+from riskshare.simulation import SimulationResult, simulate  # noqa: E402
+
+__all__ = [
+    "ExplainResult",
+    "Problem",
+    "RiskshareError",
+    "RunError",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "__version__",
+    "explain",
+    "load_scenario",
+    "simulate",
+    "validate_file",
+]

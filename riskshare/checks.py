@@ -55,16 +55,24 @@ def _sources(scenario: Scenario) -> Iterator[Problem]:
     has_events = scenario.events is not None
     has_file = scenario.events_file is not None
     if has_events == has_file:
-        yield Problem((), "give exactly one of `events` (a list of event sources) and "
-                          "`events_file` (a CSV of events)")
+        yield Problem(
+            (),
+            "give exactly one of `events` (a list of event sources) and "
+            "`events_file` (a CSV of events)",
+        )
     if scenario.sources is not None and not has_file:
-        yield Problem(("sources",), "`sources` goes with `events_file`; with `events`, "
-                                    "give each source's `bearer` in its entry")
+        yield Problem(
+            ("sources",),
+            "`sources` goes with `events_file`; with `events`, "
+            "give each source's `bearer` in its entry",
+        )
     seen: dict[str, int] = {}
     for i, source in enumerate(scenario.events or []):
         if source.name in seen:
-            yield Problem(("events", i, "name"),
-                          f"source name `{source.name}` is used twice (first at events[{seen[source.name]}])")
+            yield Problem(
+                ("events", i, "name"),
+                f"source name `{source.name}` is used twice (first at events[{seen[source.name]}])",
+            )
         seen.setdefault(source.name, i)
         if source.bearer is not None and source.bearer not in scenario.parties:
             yield _unknown_party(("events", i, "bearer"), source.bearer, scenario)
@@ -73,8 +81,11 @@ def _sources(scenario: Scenario) -> Iterator[Problem]:
             yield _unknown_party(("sources", name, "bearer"), spec.bearer, scenario)
         table = scenario.event_table
         if table is not None and name not in set(table.source):
-            yield Problem(("sources", name), f"source `{name}` does not appear in the events "
-                                             f"file's `source` column", "warning")
+            yield Problem(
+                ("sources", name),
+                f"source `{name}` does not appear in the events file's `source` column",
+                "warning",
+            )
 
 
 def _residual(scenario: Scenario) -> Iterator[Problem]:
@@ -86,10 +97,16 @@ def _residual(scenario: Scenario) -> Iterator[Problem]:
     if not needed or scenario.residual_party() is not None:
         return
     enterprises = [n for n, p in scenario.parties.items() if p.kind.value == "enterprise"]
-    found = ("there is no enterprise party" if not enterprises
-             else "there are several enterprises: " + ", ".join(enterprises))
-    yield Problem((), f"say which party keeps what no layer takes with `residual: PARTY` "
-                      f"({found}), or give every source a `bearer`")
+    found = (
+        "there is no enterprise party"
+        if not enterprises
+        else "there are several enterprises: " + ", ".join(enterprises)
+    )
+    yield Problem(
+        (),
+        f"say which party keeps what no layer takes with `residual: PARTY` "
+        f"({found}), or give every source a `bearer`",
+    )
 
 
 def _layers(scenario: Scenario) -> Iterator[Problem]:
@@ -97,11 +114,15 @@ def _layers(scenario: Scenario) -> Iterator[Problem]:
     sources = scenario.source_bearers()
     for i, layer in enumerate(scenario.layers):
         if layer.name in seen:
-            yield Problem(("layers", i, "name"),
-                          f"layer name `{layer.name}` is used twice (first at layers[{seen[layer.name]}])")
+            yield Problem(
+                ("layers", i, "name"),
+                f"layer name `{layer.name}` is used twice (first at layers[{seen[layer.name]}])",
+            )
         elif layer.name in RESERVED_LAYER_NAMES or layer.name.startswith(("ground_up:", "net:")):
-            yield Problem(("layers", i, "name"),
-                          f"`{layer.name}` cannot name a layer: it reads as a subject in `from`")
+            yield Problem(
+                ("layers", i, "name"),
+                f"`{layer.name}` cannot name a layer: it reads as a subject in `from`",
+            )
         if layer.party not in scenario.parties:
             yield _unknown_party(("layers", i, "party"), layer.party, scenario)
         kind, name = parse_subject(layer.from_)
@@ -117,20 +138,30 @@ def _layers(scenario: Scenario) -> Iterator[Problem]:
             elif name in seen:
                 pass
             elif name in _layer_names(scenario):
-                yield Problem(loc, f"`{name}` is written below this layer; a layer can only take "
-                                   f"from a layer written above it, so move `{name}` up")
+                yield Problem(
+                    loc,
+                    f"`{name}` is written below this layer; a layer can only take "
+                    f"from a layer written above it, so move `{name}` up",
+                )
             else:
-                yield Problem(loc, f"unknown subject `{name}`: write ground_up, ground_up:SOURCE, "
-                                   f"the name of a layer above, or net:PARTY")
+                yield Problem(
+                    loc,
+                    f"unknown subject `{name}`: write ground_up, ground_up:SOURCE, "
+                    f"the name of a layer above, or net:PARTY",
+                )
         seen.setdefault(layer.name, i)
         if layer.reinstatements is not None:
             if not math.isfinite(layer.limit):
-                yield Problem(("layers", i, "reinstatements"),
-                              "`reinstatements` needs a finite per-event `limit`")
+                yield Problem(
+                    ("layers", i, "reinstatements"),
+                    "`reinstatements` needs a finite per-event `limit`",
+                )
             if layer.aggregate_limit is not None:
-                yield Problem(("layers", i, "reinstatements"),
-                              "give `reinstatements` or `aggregate_limit`, not both: "
-                              "reinstatements set the aggregate limit to limit × (1 + n)")
+                yield Problem(
+                    ("layers", i, "reinstatements"),
+                    "give `reinstatements` or `aggregate_limit`, not both: "
+                    "reinstatements set the aggregate limit to limit × (1 + n)",
+                )
 
 
 def _premiums(scenario: Scenario) -> Iterator[Problem]:
@@ -138,21 +169,29 @@ def _premiums(scenario: Scenario) -> Iterator[Problem]:
         premium = layer.premium
         if premium is not None:
             if premium.rate_on_line is not None and not math.isfinite(layer.limit):
-                yield Problem(("layers", i, "premium", "rate_on_line"),
-                              "`rate_on_line` needs a finite per-event `limit`")
+                yield Problem(
+                    ("layers", i, "premium", "rate_on_line"),
+                    "`rate_on_line` needs a finite per-event `limit`",
+                )
             if premium.payer is not None and premium.payer not in scenario.parties:
                 yield _unknown_party(("layers", i, "premium", "payer"), premium.payer, scenario)
             owners = subject_owner(scenario, layer)
             if premium.payer is None and len(owners) > 1:
-                yield Problem(("layers", i, "premium"),
-                              f"the subject's sources have different bearers ({', '.join(sorted(owners))}): "
-                              f"say who pays with `payer: PARTY` inside `premium`")
+                yield Problem(
+                    ("layers", i, "premium"),
+                    f"the subject's sources have different bearers ({', '.join(sorted(owners))}): "
+                    f"say who pays with `payer: PARTY` inside `premium`",
+                )
         if layer.reinstatement_premium is not None and layer.reinstatements is None:
-            yield Problem(("layers", i, "reinstatement_premium"),
-                          "`reinstatement_premium` needs `reinstatements`")
+            yield Problem(
+                ("layers", i, "reinstatement_premium"),
+                "`reinstatement_premium` needs `reinstatements`",
+            )
         if layer.reinstatement_premium is not None and premium is None:
-            yield Problem(("layers", i, "reinstatement_premium"),
-                          "`reinstatement_premium` is a share of the `premium`; give the layer a premium")
+            yield Problem(
+                ("layers", i, "reinstatement_premium"),
+                "`reinstatement_premium` is a share of the `premium`; give the layer a premium",
+            )
         if layer.subsidy is not None:
             yield from _subsidies(scenario, i, layer)
 
@@ -170,11 +209,16 @@ def _subsidies(scenario: Scenario, i: int, layer: Layer) -> Iterator[Problem]:
         if subsidy.party not in scenario.parties:
             yield _unknown_party((*loc, "party"), subsidy.party, scenario)
         elif subsidy.party in cedents:
-            yield Problem((*loc, "party"),
-                          f"`{subsidy.party}` pays this premium itself; a subsidy comes from another party")
+            yield Problem(
+                (*loc, "party"),
+                f"`{subsidy.party}` pays this premium itself; a subsidy comes from another party",
+            )
     if total > 1 + _TOLERANCE:
-        yield Problem(base, f"subsidies on one layer may pay at most 100% of its premium "
-                            f"(these pay {format_share(total)})")
+        yield Problem(
+            base,
+            f"subsidies on one layer may pay at most 100% of its premium "
+            f"(these pay {format_share(total)})",
+        )
 
 
 def _net_order(scenario: Scenario) -> Iterator[Problem]:
@@ -193,11 +237,13 @@ def _net_order(scenario: Scenario) -> Iterator[Problem]:
         else:
             givers = {b for b in bearers.values() if b}
         for party in sorted(givers & set(net_taken)):
-            yield Problem(("layers", i, "from"),
-                          f"takes from {layer.from_}, which `{party}` gives up, but layer "
-                          f"`{net_taken[party]}` above already took net:{party}; that cession "
-                          f"would take what `{party}` no longer holds: write this layer above "
-                          f"`{net_taken[party]}`")
+            yield Problem(
+                ("layers", i, "from"),
+                f"takes from {layer.from_}, which `{party}` gives up, but layer "
+                f"`{net_taken[party]}` above already took net:{party}; that cession "
+                f"would take what `{party}` no longer holds: write this layer above "
+                f"`{net_taken[party]}`",
+            )
 
 
 def _slices(scenario: Scenario) -> Iterator[Problem]:
@@ -258,7 +304,8 @@ def _over_ceded(scenario: Scenario, subject: str, members: list[int]) -> Iterato
 def _gaps(scenario: Scenario, subject: str, members: list[int]) -> Iterator[Problem]:
     spans = sorted(
         (scenario.layers[i].attachment, scenario.layers[i].attachment + scenario.layers[i].limit, i)
-        for i in members if scenario.layers[i].share > 0
+        for i in members
+        if scenario.layers[i].share > 0
     )
     reach = -math.inf
     for low, high, i in spans:

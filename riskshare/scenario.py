@@ -69,7 +69,10 @@ def _count(value: object) -> int:
 _AMOUNT_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*[0-9.][0-9_.]*([eE][-+]?[0-9]+)?\s*(k|K|m|M|b|B|bn|Bn|BN|万|亿)?\s*$"},
+        {
+            "type": "string",
+            "pattern": r"^\s*[0-9.][0-9_.]*([eE][-+]?[0-9]+)?\s*(k|K|m|M|b|B|bn|Bn|BN|万|亿)?\s*$",
+        },
     ],
     "description": "an amount: a number, or a number with a unit k, M, B/bn, 万 or 亿",
 }
@@ -105,7 +108,8 @@ def _exactly_one(model: BaseModel, what: str) -> BaseModel:
     if len(given) != 1:
         found = "none" if not given else " and ".join(f"`{name}`" for name in given)
         raise PydanticCustomError(
-            "one_form", "{what} takes exactly one of {forms}; found {found}",
+            "one_form",
+            "{what} takes exactly one of {forms}; found {found}",
             {"what": what, "forms": forms, "found": found},
         )
     return model
@@ -175,7 +179,8 @@ class Lognormal(_Model):
         given = [k for k in ("mean", "cv", "mu", "sigma") if getattr(self, k) is not None]
         if len(given) != 2 or not (by_moments or by_logs):
             raise PydanticCustomError(
-                "lognormal", "lognormal takes either {mean, cv} or {mu, sigma}; found {found}",
+                "lognormal",
+                "lognormal takes either {mean, cv} or {mu, sigma}; found {found}",
                 {"found": "{" + ", ".join(given) + "}"},
             )
         if by_moments and self.mean == 0:
@@ -221,12 +226,14 @@ class Empirical(_Model):
         if self.probabilities is not None:
             if len(self.probabilities) != len(self.values):
                 raise PydanticCustomError(
-                    "empirical", "empirical has {v} values but {p} probabilities",
+                    "empirical",
+                    "empirical has {v} values but {p} probabilities",
                     {"v": len(self.values), "p": len(self.probabilities)},
                 )
             if abs(math.fsum(self.probabilities) - 1.0) > 1e-9:
                 raise PydanticCustomError(
-                    "empirical", "empirical probabilities must sum to 1 (they sum to {s:.6g})",
+                    "empirical",
+                    "empirical probabilities must sum to 1 (they sum to {s:.6g})",
                     {"s": math.fsum(self.probabilities)},
                 )
         return self
@@ -251,7 +258,8 @@ class Severity(_Model):
     @property
     def form(self) -> str:
         return next(
-            name for name in type(self).model_fields
+            name
+            for name in type(self).model_fields
             if name != "cap" and getattr(self, name) is not None
         )
 
@@ -296,12 +304,14 @@ class Party(_Model):
             total = math.fsum(self.members.values())
             if abs(total - 1.0) > 1e-9:
                 raise PydanticCustomError(
-                    "members", "consortium members' shares must sum to 100% (they sum to {t})",
+                    "members",
+                    "consortium members' shares must sum to 100% (they sum to {t})",
                     {"t": f"{total * 100:.6g}%"},
                 )
         elif self.members is not None:
             raise PydanticCustomError(
-                "members", "only a consortium has `members` (this party is a {kind})",
+                "members",
+                "only a consortium has `members` (this party is a {kind})",
                 {"kind": self.kind.value},
             )
         return self
@@ -496,7 +506,7 @@ def parse_subject(text: str) -> tuple[SubjectKind, str | None]:
     if text == "ground_up":
         return "ground_up", None
     if text.startswith("ground_up:"):
-        return "source", text[len("ground_up:"):].strip()
+        return "source", text[len("ground_up:") :].strip()
     if text.startswith("net:"):
-        return "net", text[len("net:"):].strip()
+        return "net", text[len("net:") :].strip()
     return "layer", text

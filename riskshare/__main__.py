@@ -1,0 +1,5 @@
+"""``python -m riskshare``: the same as the ``riskshare`` command."""
+
+from riskshare.cli import main
+
+main()

@@ -1,0 +1,307 @@
+"""The ``riskshare`` command: a thin shell over the library.
+
+Each command loads, makes one library call and renders. Every error the library
+raises on purpose ends in :func:`_fail`: one message, the right exit code, no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from riskshare import __version__
+from riskshare.amounts import parse_amount
+from riskshare.errors import ExitCode, Problem, RiskshareError, RunError, ScenarioError
+from riskshare.explain import explain as explain_losses
+from riskshare.loading import load_scenario_with_warnings, validate_file
+from riskshare.report import explain_tables, simulation_tables
+from riskshare.scenario import Scenario
+from riskshare.simulation import Progress
+from riskshare.simulation import simulate as simulate_scenario
+
+app = typer.Typer(
+    name="riskshare",
+    help="Simulate multi-layer risk sharing for technology insurance: who absorbs what, "
+    "how often, and how bad a bad year gets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+T = TypeVar("T")
+PROGRESS_MIN_YEARS = 500_000
+
+
+class Units(str, Enum):
+    M = "M"
+    B = "B"
+    wan = "万"
+    yi = "亿"
+
+
+class ProblemFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def _stdout() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str) -> NoReturn:
+    _stderr().print(message, markup=False)
+    raise typer.Exit(ExitCode.FAILED)
+
+
+def _guard(action: Callable[[], T]) -> T:
+    """Run ``action``; turn the library's errors into one clear message and exit code 1."""
+    try:
+        return action()
+    except ScenarioError as error:
+        _fail("\n".join(str(p) for p in error.problems if p.severity == "error"))
+    except RiskshareError as error:
+        _fail(f"error: {error}")
+    except OSError as error:
+        _fail(f"error: {error.filename or ''}: {error.strerror or error}")
+
+
+def _load(path: Path) -> Scenario:
+    scenario, warnings = _guard(lambda: load_scenario_with_warnings(path))
+    console = _stderr()
+    for warning in warnings:
+        console.print(str(warning), markup=False)
+    return scenario
+
+
+@contextmanager
+def _atomic_write(path: Path) -> Iterator[object]:
+    """Write to a temporary file beside ``path`` and move it into place only when done."""
+    directory = path.parent if str(path.parent) else Path(".")
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _write_json(data: object, target: str) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with _atomic_write(Path(target)) as handle:
+            handle.write(text)  # type: ignore[attr-defined]
+    except OSError as error:
+        _fail(f"error: cannot write {target}: {error.strerror or error}")
+
+
+@contextmanager
+def _progress_bar(years: int) -> Iterator[Progress | None]:
+    """A progress bar on stderr, only where a person is watching a long run."""
+    if years < PROGRESS_MIN_YEARS or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+
+    with Bar(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=_stderr(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("simulate", total=years)
+        yield lambda done, total: bar.update(task, completed=done)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"riskshare {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Simulate multi-layer risk sharing for technology insurance."""
+
+
+ScenarioPath = Annotated[Path, typer.Argument(metavar="SCENARIO", help="The scenario YAML file.")]
+UnitsOption = Annotated[
+    Units | None, typer.Option("--units", help="Show every amount in this unit.")
+]
+
+
+@app.command()
+def simulate(
+    scenario_path: ScenarioPath,
+    years: Annotated[
+        int | None, typer.Option("--years", min=1, help="Simulated years (overrides the file).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Random seed (overrides the file).")
+    ] = None,
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            metavar="PATH",
+            help="Also write the figures as JSON; - writes only the JSON to stdout.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print no tables.")] = False,
+    units: UnitsOption = None,
+) -> None:
+    """Run the scenario and print who absorbs what, each layer and the return periods."""
+    scenario = _load(scenario_path)
+    run_years = years if years is not None else scenario.simulation.years
+    with _progress_bar(run_years) as progress:
+        result = _guard(lambda: simulate_scenario(scenario, years, seed, progress=progress))
+    if json_path is not None:
+        _write_json(result.to_dict(), json_path)
+    if not quiet and json_path != "-":
+        _stdout().print(simulation_tables(result, units.value if units else None))
+
+
+@app.command()
+def explain(
+    scenario_path: ScenarioPath,
+    loss: Annotated[
+        list[str],
+        typer.Option(
+            "--loss",
+            metavar="AMOUNT",
+            help="A ground-up loss (800M, 3亿); repeat for several, applied in order.",
+        ),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            metavar="NAME",
+            help="The source the losses come from (default: ground_up, borne by the residual party).",
+        ),
+    ] = None,
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            metavar="PATH",
+            help="Also write the waterfall as JSON; - writes only the JSON to stdout.",
+        ),
+    ] = None,
+    units: UnitsOption = None,
+) -> None:
+    """Show how given losses, in one year, flow through the tower, layer by layer."""
+    losses = []
+    for text in loss:
+        try:
+            losses.append(parse_amount(text))
+        except ValueError as error:
+            raise typer.BadParameter(f"{text!r} {error}", param_hint="--loss") from None
+    scenario = _load(scenario_path)
+    result = _guard(lambda: explain_losses(scenario, losses, source))
+    if json_path is not None:
+        _write_json(result.to_dict(), json_path)
+    if json_path != "-":
+        _stdout().print(explain_tables(result, units.value if units else None))
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="Scenario files to check.")
+    ],
+    output_format: Annotated[
+        ProblemFormat,
+        typer.Option("--format", help="text, json, or github (workflow annotations)."),
+    ] = ProblemFormat.text,
+) -> None:
+    """Check scenario files without simulating; exit 1 when any is invalid."""
+    results = {str(path): validate_file(path) for path in files}
+    invalid = [
+        name for name, problems in results.items() if any(p.severity == "error" for p in problems)
+    ]
+    if output_format is ProblemFormat.json:
+        _write_json(
+            [
+                {
+                    "file": name,
+                    "valid": name not in invalid,
+                    "problems": [p.to_dict() for p in problems],
+                }
+                for name, problems in results.items()
+            ],
+            "-",
+        )
+    else:
+        for problems in results.values():
+            for problem in problems:
+                typer.echo(
+                    _github(problem) if output_format is ProblemFormat.github else str(problem)
+                )
+        summary = (
+            f"{len(files)} file{'s' if len(files) != 1 else ''} checked, {len(invalid)} invalid"
+        )
+        _stderr().print(summary, markup=False)
+    if invalid:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _github(problem: Problem) -> str:
+    """A GitHub Actions workflow command that annotates the line at fault."""
+    fields = [f"file={problem.file}"] if problem.file else []
+    if problem.line is not None:
+        fields.append(f"line={problem.line}")
+    if problem.column is not None:
+        fields.append(f"col={problem.column}")
+    message = str(problem).split(f" {problem.severity}: ", 1)[-1]
+    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{problem.severity} {','.join(fields)}::{message}"
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format, for editors and other tools."""
+    document = Scenario.model_json_schema(by_alias=True)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "riskshare scenario"
+    _write_json(document, "-")
+
+
+def main() -> None:
+    """Entry point of the ``riskshare`` console script."""
+    try:
+        app()
+    except RunError as error:  # pragma: no cover - _guard catches these in the commands
+        _stderr().print(f"error: {error}", markup=False)
+        sys.exit(ExitCode.FAILED)

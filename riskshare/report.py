@@ -1,0 +1,325 @@
+"""Rendering results as rich tables for people who read tables, not code."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from riskshare.amounts import format_amount, format_share
+from riskshare.explain import ExplainResult
+from riskshare.metrics import RETURN_PERIODS
+from riskshare.scenario import Layer, Scenario
+from riskshare.simulation import SimulationResult
+
+Figures = Mapping[str, object]
+
+
+class Formatter:
+    """Amounts in readable units, shares as percentages."""
+
+    def __init__(self, unit: str | None = None) -> None:
+        self.unit = unit
+
+    def amount(self, value: object) -> str:
+        if value is None:
+            return "–"
+        return format_amount(float(value), self.unit)  # type: ignore[arg-type]
+
+    @staticmethod
+    def share(value: object) -> str:
+        if value is None:
+            return "–"
+        number = float(value)  # type: ignore[arg-type]
+        if 0 < number < 0.0001:
+            return "<0.01%"
+        return format_share(round(number, 4))
+
+
+def layer_terms(layer: Layer) -> str:
+    """A layer's terms in words: ``95M xs 5M, 90%, 1 reinst.``."""
+    f = Formatter()
+    if math.isfinite(layer.limit):
+        parts = [f"{f.amount(layer.limit)} xs {f.amount(layer.attachment)}"]
+    elif layer.attachment > 0:
+        parts = [f"unlimited xs {f.amount(layer.attachment)}"]
+    else:
+        parts = ["all"]
+    if layer.franchise:
+        parts.append(f"franchise {f.amount(layer.franchise)}")
+    if layer.aggregate_attachment > 0 or layer.aggregate_limit is not None:
+        agg = "agg "
+        agg += f.amount(layer.aggregate_limit) if layer.aggregate_limit is not None else "unlimited"
+        if layer.aggregate_attachment > 0:
+            agg += f" xs {f.amount(layer.aggregate_attachment)}"
+        parts.append(agg)
+    if layer.share != 1.0:
+        parts.append(Formatter.share(layer.share))
+    if layer.reinstatements is not None:
+        parts.append(f"{layer.reinstatements} reinst.")
+    return ", ".join(parts)
+
+
+def simulation_tables(result: SimulationResult, unit: str | None = None) -> Group:
+    """Every table of ``riskshare simulate``, in reading order."""
+    f = Formatter(unit)
+    scenario = result.scenario
+    parts: list[Table | Text] = [
+        Text(scenario.name, style="bold"),
+        _absorbs_table(result, f),
+    ]
+    if any("cost" in entry for entry in result.parties.values()):
+        parts.append(_cost_table(result, f))
+    parts.append(_layers_table(result, f))
+    parts.append(_return_period_table(result, f))
+    parts.append(_footer(result))
+    return Group(*parts)
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+
+
+def _absorbs_table(result: SimulationResult, f: Formatter) -> Table:
+    currency = result.scenario.currency
+    table = _table(f"Who absorbs what (annual amounts, {currency})")
+    table.add_column("party")
+    table.add_column("kind")
+    for header in (
+        "expected",
+        "share",
+        "std",
+        "P(any loss)",
+        "VaR 99.5%",
+        "TVaR 99%",
+        "worst year",
+    ):
+        table.add_column(header, justify="right")
+    for name, entry in result.parties.items():
+        table.add_row(str(entry["label"]), str(entry["kind"]), *_loss_cells(entry, f))
+        for member, figures in _members(entry).items():
+            table.add_row(f"  {member}", "member", *_loss_cells(figures, f))
+    table.add_section()
+    table.add_row(
+        "Total ground-up loss", "", *_loss_cells({**result.total, "share_of_total": 1.0}, f)
+    )
+    return table
+
+
+def _members(entry: Figures) -> Mapping[str, Figures]:
+    members = entry.get("members")
+    return members if isinstance(members, Mapping) else {}
+
+
+def _loss_cells(figures: Figures, f: Formatter) -> list[str]:
+    return [
+        f.amount(figures["mean"]),
+        f.share(figures.get("share_of_total")),
+        f.amount(figures["std"]),
+        f.share(figures["prob_positive"]),
+        f.amount(figures["var_995"]),
+        f.amount(figures["tvar_99"]),
+        f.amount(figures["max"]),
+    ]
+
+
+def _cost_table(result: SimulationResult, f: Formatter) -> Table:
+    table = _table("Cost of risk (annual: net losses + premiums paid − premiums received)")
+    table.add_column("party")
+    for header in (
+        "premium paid",
+        "premium received",
+        "subsidy paid",
+        "expected net loss",
+        "expected cost",
+        "VaR 99.5% of cost",
+        "P(cost > 0)",
+    ):
+        table.add_column(header, justify="right")
+    paid, received, subsidies = premium_split(result)
+    for name, entry in result.parties.items():
+        cost = entry.get("cost")
+        if not isinstance(cost, Mapping):
+            continue
+        table.add_row(
+            str(entry["label"]),
+            f.amount(paid.get(name, 0.0)),
+            f.amount(received.get(name, 0.0)),
+            f.amount(subsidies.get(name, 0.0)),
+            f.amount(entry["mean"]),
+            f.amount(cost["mean"]),
+            f.amount(cost["var_995"]),
+            f.share(cost["prob_positive"]),
+        )
+    return table
+
+
+def premium_split(
+    result: SimulationResult,
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Per party: premium paid (after subsidies), premium received, subsidies paid."""
+    paid: dict[str, float] = {}
+    received: dict[str, float] = {}
+    subsidies: dict[str, float] = {}
+    scenario = result.scenario
+    from riskshare.checks import subject_owner
+
+    for layer in scenario.layers:
+        premium = result.layers[layer.name].get("premium")
+        if layer.premium is None or not isinstance(premium, float):
+            continue
+        owners = sorted(subject_owner(scenario, layer))
+        payer = layer.premium.payer or (owners[0] if owners else "")
+        subsidised = sum(s.share for s in layer.subsidies)
+        paid[payer] = paid.get(payer, 0.0) + premium * (1 - subsidised)
+        received[layer.party] = received.get(layer.party, 0.0) + premium
+        for subsidy in layer.subsidies:
+            subsidies[subsidy.party] = subsidies.get(subsidy.party, 0.0) + premium * subsidy.share
+    return paid, received, subsidies
+
+
+def _layers_table(result: SimulationResult, f: Formatter) -> Table:
+    table = _table("Layers")
+    table.add_column("layer")
+    table.add_column("party")
+    table.add_column("from")
+    table.add_column("terms")
+    with_premium = any("premium" in entry for entry in result.layers.values())
+    for header in ("expected payout", "P(attach)", "P(exhaust)"):
+        table.add_column(header, justify="right")
+    if with_premium:
+        for header in ("premium", "loss ratio", "rate on line"):
+            table.add_column(header, justify="right")
+    for layer in result.scenario.layers:
+        entry = result.layers[layer.name]
+        row = [
+            layer.name,
+            result.scenario.party_label(layer.party),
+            layer.from_,
+            layer_terms(layer),
+            f.amount(entry["mean"]),
+            f.share(entry["prob_attach"]),
+            f.share(entry["prob_exhaust"]),
+        ]
+        if with_premium:
+            row += [
+                f.amount(entry.get("premium")),
+                f.share(entry.get("loss_ratio")),
+                f.share(entry.get("rate_on_line")),
+            ]
+        table.add_row(*row)
+    return table
+
+
+def _return_period_table(result: SimulationResult, f: Formatter) -> Table:
+    table = _table("Return periods (annual amount exceeded once in T years on average)")
+    table.add_column("")
+    for period in RETURN_PERIODS:
+        table.add_column(f"1-in-{period}", justify="right")
+
+    def row(label: str, periods: object) -> None:
+        assert isinstance(periods, Mapping)
+        table.add_row(label, *(f.amount(periods[str(t)]) for t in RETURN_PERIODS))
+
+    row("Total ground-up loss", result.total["return_periods"])
+    row("Largest single event", result.total["oep_return_periods"])
+    table.add_section()
+    for entry in result.parties.values():
+        row(str(entry["label"]), entry["return_periods"])
+    return table
+
+
+def _footer(result: SimulationResult) -> Text:
+    error = result.balance["max_abs_error"]
+    return Text(
+        f"{result.years:,} years · {result.events:,} events · seed {result.seed} · "
+        f"{result.seconds:.2f} s · balance check passed: parties' nets add up to each "
+        f"event's loss (largest difference {error:.3g} {result.scenario.currency})",
+        style="dim",
+    )
+
+
+def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
+    """The waterfall of each given loss, then the year's totals per party."""
+    f = Formatter(unit)
+    scenario = result.scenario
+    parts: list[Table | Text] = [Text(scenario.name, style="bold")]
+    labels = _labels(scenario)
+    for number, event in enumerate(result.events, start=1):
+        table = _table(
+            f"Event {number}: ground-up loss {f.amount(event.loss)} (source {result.source})"
+        )
+        table.add_column("layer")
+        table.add_column("party")
+        table.add_column("subject", justify="right")
+        table.add_column("pays", justify="right")
+        table.add_column("why")
+        for step in event.steps:
+            table.add_row(
+                step.layer,
+                labels.get(step.party, step.party),
+                f.amount(step.subject),
+                f.amount(step.paid),
+                step.reason,
+            )
+        parts.append(table)
+    totals = _table(f"The year's totals ({scenario.currency})")
+    totals.add_column("party")
+    totals.add_column("net absorbed", justify="right")
+    if result.costs is not None:
+        totals.add_column("cost (with premiums)", justify="right")
+    for name, amount in result.party_totals.items():
+        label = f"  {name.split('/', 1)[1]}" if "/" in name else labels.get(name, name)
+        row = [label, f.amount(amount)]
+        if result.costs is not None:
+            row.append(f.amount(result.costs[name]))
+        totals.add_row(*row)
+    totals.add_section()
+    totals.add_row(
+        "Total",
+        f.amount(math.fsum(e.loss for e in result.events)),
+        *(
+            [f.amount(math.fsum(v for k, v in result.costs.items() if "/" not in k))]
+            if result.costs is not None
+            else []
+        ),
+    )
+    parts.append(totals)
+    if result.premiums:
+        parts.append(_premium_table(result, f, labels))
+    return Group(*parts)
+
+
+def _premium_table(result: ExplainResult, f: Formatter, labels: dict[str, str]) -> Table:
+    table = _table("Premiums for the year")
+    table.add_column("layer")
+    table.add_column("premium", justify="right")
+    table.add_column("paid by")
+    table.add_column("subsidies")
+    table.add_column("reinstatement premiums", justify="right")
+    assert result.premiums is not None
+    for name, flow in result.premiums.items():
+        subsidies = flow["subsidies"]
+        assert isinstance(subsidies, Mapping)
+        table.add_row(
+            name,
+            f.amount(flow["premium"]),
+            labels.get(str(flow["payer"]), str(flow["payer"])),
+            ", ".join(f"{labels.get(p, p)} {f.amount(a)}" for p, a in subsidies.items()) or "–",
+            f.amount(flow["reinstatement_premiums"]),
+        )
+    return table
+
+
+def _labels(scenario: Scenario) -> dict[str, str]:
+    return {name: scenario.party_label(name) for name in scenario.parties}
+
+
+def render(renderable: Group, console: Console) -> None:
+    console.print(renderable)

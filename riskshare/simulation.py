@@ -1,0 +1,366 @@
+"""Running a scenario: blocks of years through the core, checked, summarised and merged."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskshare import __version__
+from riskshare.allocation import Allocation, allocate
+from riskshare.errors import RunError
+from riskshare.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
+from riskshare.metrics import SeriesSummary, share_of, tail_size
+from riskshare.plan import Plan, compile_plan
+from riskshare.scenario import Scenario
+
+Progress = Callable[[int, int], None]
+
+#: Relative size, against the event's loss, below which a net is floating-point residue.
+RESIDUE = 1e-12
+#: Largest imbalance, relative to the event's loss, that a run accepts.
+BALANCE_TOLERANCE = 1e-9
+
+
+def events_of_block(plan: Plan, seed: int, block: int, first_year: int, n_years: int) -> EventBlock:
+    """The events of one block, drawn or read from the events file."""
+    if plan.table is not None and plan.table_sources is not None:
+        return table_block(plan.table, plan.table_sources, first_year, n_years)
+    return simulate_block(list(plan.samplers), seed, block, first_year, n_years)
+
+
+def check_balance(allocation: Allocation) -> float:
+    """Verify, event by event, that nets add up to the loss and none is negative.
+
+    Returns the largest absolute imbalance; raises :class:`RunError` beyond rounding.
+    """
+    loss = allocation.block.loss
+    if len(loss) == 0:
+        return 0.0
+    scale = np.maximum(loss, 1.0)
+    error = np.abs(allocation.nets.sum(axis=0) - loss)
+    worst = int(np.argmax(error / scale))
+    if error[worst] > BALANCE_TOLERANCE * scale[worst]:
+        raise RunError(
+            f"balance check failed: in year {allocation.block.first_year + allocation.block.year[worst] + 1}, "
+            f"the parties' nets add up to {allocation.nets[:, worst].sum()!r} for a loss of "
+            f"{loss[worst]!r}"
+        )
+    lowest = allocation.nets.min(axis=0)
+    if np.any(lowest < -BALANCE_TOLERANCE * scale):
+        event = int(np.argmin(lowest / scale))
+        raise RunError(
+            f"balance check failed: a party's net is below zero ({lowest[event]!r}) in year "
+            f"{allocation.block.first_year + allocation.block.year[event] + 1}"
+        )
+    return float(error.max())
+
+
+def clean_residue(allocation: Allocation) -> None:
+    """Set to zero the nets that are floating-point residue of an amount fully ceded."""
+    loss = allocation.block.loss
+    np.copyto(allocation.nets, 0.0, where=np.abs(allocation.nets) <= RESIDUE * loss)
+
+
+def per_year(block: EventBlock, values: FloatArray) -> FloatArray:
+    """Annual sums of per-event ``values`` (years without events count as zero)."""
+    return np.bincount(block.year, weights=values, minlength=block.n_years)
+
+
+def annual_max(block: EventBlock, values: FloatArray) -> FloatArray:
+    """The largest per-event value of each year (zero in years without events)."""
+    out = np.zeros(block.n_years)
+    if len(values):
+        starts = np.flatnonzero(np.diff(block.year, prepend=-1))
+        out[block.year[starts]] = np.maximum.reduceat(values, starts)
+    return out
+
+
+@dataclass
+class BlockResult:
+    """What one block contributes to a run."""
+
+    summaries: dict[str, SeriesSummary]
+    events: int
+    max_abs_error: float
+    exhausted: FloatArray  # per layer: years in which the layer was exhausted
+    payout_sums: FloatArray  # per layer: total payout (for priced premiums)
+
+    def merge(self, other: BlockResult) -> None:
+        for key, summary in self.summaries.items():
+            summary.merge(other.summaries[key])
+        self.events += other.events
+        self.max_abs_error = max(self.max_abs_error, other.max_abs_error)
+        self.exhausted += other.exhausted
+        self.payout_sums += other.payout_sums
+
+
+def premium_flows(plan: Plan, premiums: FloatArray) -> FloatArray:
+    """Each party's annual premium outgo less income (subsidies included), before claims."""
+    flows = np.zeros(len(plan.parties))
+    for layer, premium in zip(plan.layers, premiums):
+        if layer.premium_form is None:
+            continue
+        subsidised = sum(share for _, share in layer.subsidies)
+        flows[layer.payer] += premium * (1.0 - subsidised)
+        for party, share in layer.subsidies:
+            flows[party] += premium * share
+        flows[layer.party] -= premium
+    return flows
+
+
+def reinstatement_rates(plan: Plan, premiums: FloatArray) -> FloatArray:
+    """Per layer: reinstatement premium charged per unit of reinstated payout."""
+    return np.array(
+        [
+            layer.reinstatement_premium * premium / layer.limit
+            if layer.reinstatement_premium is not None and layer.premium_form is not None
+            else 0.0
+            for layer, premium in zip(plan.layers, premiums)
+        ]
+    )
+
+
+def run_block(
+    plan: Plan,
+    seed: int,
+    block: int,
+    first_year: int,
+    n_years: int,
+    keep: int,
+    premiums: FloatArray | None,
+) -> BlockResult:
+    """Draw, allocate, check and summarise one block of years."""
+    events = events_of_block(plan, seed, block, first_year, n_years)
+    allocation = allocate(plan, events)
+    clean_residue(allocation)
+    error = check_balance(allocation)
+    summaries = new_summaries(plan, keep, premiums is not None)
+    summaries["total"].add(per_year(events, events.loss))
+    summaries["oep"].add(annual_max(events, events.loss))
+    party_years = [per_year(events, allocation.nets[i]) for i in range(len(plan.parties))]
+    for i, annual in enumerate(party_years):
+        summaries[f"party:{i}"].add(annual)
+    for k, member in enumerate(plan.members):
+        summaries[f"member:{k}"].add(member.share * party_years[member.consortium])
+    payout_sums = np.zeros(len(plan.layers))
+    for j in range(len(plan.layers)):
+        annual = per_year(events, allocation.payouts[j])
+        payout_sums[j] = annual.sum()
+        summaries[f"layer:{j}"].add(annual)
+    if premiums is not None:
+        costs = _costs(plan, events, allocation, premiums, party_years)
+        for i, annual in enumerate(costs):
+            summaries[f"cost:{i}"].add(annual)
+        for k, member in enumerate(plan.members):
+            summaries[f"member_cost:{k}"].add(member.share * costs[member.consortium])
+    return BlockResult(summaries, len(events), error, _exhausted(plan, allocation), payout_sums)
+
+
+def _costs(
+    plan: Plan,
+    events: EventBlock,
+    allocation: Allocation,
+    premiums: FloatArray,
+    party_years: list[FloatArray],
+) -> list[FloatArray]:
+    flows = premium_flows(plan, premiums)
+    costs = [annual + flows[i] for i, annual in enumerate(party_years)]
+    for j, rate in enumerate(reinstatement_rates(plan, premiums)):
+        if rate == 0.0:
+            continue
+        charged = rate * per_year(events, allocation.reinstated[j])
+        layer = plan.layers[j]
+        costs[layer.payer] += charged
+        costs[layer.party] -= charged
+    return costs
+
+
+def _exhausted(plan: Plan, allocation: Allocation) -> FloatArray:
+    counts = np.zeros(len(plan.layers))
+    for j, layer in enumerate(plan.layers):
+        if math.isfinite(layer.aggregate_limit):
+            counts[j] = np.count_nonzero(allocation.year_end_aggregate[j] >= layer.aggregate_limit)
+        elif math.isfinite(layer.limit):
+            counts[j] = np.count_nonzero(allocation.limit_hit[j])
+    return counts
+
+
+def new_summaries(plan: Plan, keep: int, with_costs: bool) -> dict[str, SeriesSummary]:
+    summaries = {"total": SeriesSummary(keep), "oep": SeriesSummary(keep)}
+    for i, budget in enumerate(plan.budgets):
+        summaries[f"party:{i}"] = SeriesSummary(keep, budget)
+    for k in range(len(plan.members)):
+        summaries[f"member:{k}"] = SeriesSummary(keep)
+    for j in range(len(plan.layers)):
+        summaries[f"layer:{j}"] = SeriesSummary(keep)
+    if with_costs:
+        for i in range(len(plan.parties)):
+            summaries[f"cost:{i}"] = SeriesSummary(keep)
+        for k in range(len(plan.members)):
+            summaries[f"member_cost:{k}"] = SeriesSummary(keep)
+    return summaries
+
+
+def run_blocks(
+    plan: Plan,
+    seed: int,
+    years: int,
+    premiums: FloatArray | None,
+    progress: Progress | None = None,
+) -> BlockResult:
+    """Run every block of a run in order and merge what they contribute."""
+    keep = tail_size(years)
+    merged: BlockResult | None = None
+    done = 0
+    for block, (first, n_years) in enumerate(block_spans(years)):
+        result = run_block(plan, seed, block, first, n_years, keep, premiums)
+        if merged is None:
+            merged = result
+        else:
+            merged.merge(result)
+        done += n_years
+        if progress is not None:
+            progress(done, years)
+    assert merged is not None
+    return merged
+
+
+def layer_premiums(plan: Plan, seed: int, years: int) -> FloatArray | None:
+    """Each layer's annual premium; a priced (``loading``) premium takes a first pass."""
+    if not plan.has_premiums:
+        return None
+    expected = np.zeros(len(plan.layers))
+    if plan.needs_loading_pass:
+        keep = tail_size(years)
+        sums = np.zeros(len(plan.layers))
+        for block, (first, n_years) in enumerate(block_spans(years)):
+            sums += run_block(plan, seed, block, first, n_years, keep, None).payout_sums
+        expected = sums / years
+    return np.array([layer.premium_for(e) for layer, e in zip(plan.layers, expected)])
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """The figures of a run, as ``simulate --json`` writes them."""
+
+    scenario: Scenario
+    years: int
+    seed: int
+    events: int
+    seconds: float
+    total: dict[str, object]
+    parties: dict[str, dict[str, object]]
+    layers: dict[str, dict[str, object]]
+    balance: dict[str, float]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "riskshare_version": __version__,
+            "scenario": {
+                "name": self.scenario.name,
+                "file": self.scenario.file,
+                "currency": self.scenario.currency,
+            },
+            "simulation": {
+                "years": self.years,
+                "seed": self.seed,
+                "events": self.events,
+                "seconds": self.seconds,
+            },
+            "total": self.total,
+            "parties": self.parties,
+            "layers": self.layers,
+            "balance": self.balance,
+        }
+
+
+def simulate(
+    scenario: Scenario,
+    years: int | None = None,
+    seed: int | None = None,
+    *,
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Run ``scenario`` for ``years`` simulated years (default: the file's) and return its figures."""
+    started = time.perf_counter()
+    years = scenario.simulation.years if years is None else years
+    seed = scenario.simulation.seed if seed is None else seed
+    if years < 1:
+        raise RunError(f"years must be at least 1 (got {years})")
+    plan = compile_plan(scenario)
+    premiums = layer_premiums(plan, seed, years)
+    merged = run_blocks(plan, seed, years, premiums, progress)
+    total, parties, layers = assemble(scenario, plan, merged, premiums)
+    return SimulationResult(
+        scenario=scenario,
+        years=years,
+        seed=seed,
+        events=merged.events,
+        seconds=round(time.perf_counter() - started, 3),
+        total=total,
+        parties=parties,
+        layers=layers,
+        balance={"max_abs_error": merged.max_abs_error},
+    )
+
+
+def assemble(
+    scenario: Scenario, plan: Plan, merged: BlockResult, premiums: FloatArray | None
+) -> tuple[dict[str, object], dict[str, dict[str, object]], dict[str, dict[str, object]]]:
+    """Turn merged summaries into the JSON's ``total``, ``parties`` and ``layers``."""
+    s = merged.summaries
+    total = s["total"].figures()
+    total["oep_return_periods"] = s["oep"].return_periods()
+    total_mean = float(total["mean"])  # type: ignore[arg-type]
+    parties: dict[str, dict[str, object]] = {}
+    for i, name in enumerate(plan.parties):
+        party = scenario.parties[name]
+        entry: dict[str, object] = {"kind": party.kind.value, "label": scenario.party_label(name)}
+        entry.update(_with_share(s[f"party:{i}"], total_mean))
+        if party.budget is not None:
+            entry["budget"] = party.budget
+            entry.update(s[f"party:{i}"].budget_figures())
+        if premiums is not None:
+            entry["cost"] = s[f"cost:{i}"].figures()
+        members = {
+            member.name: _member_entry(s, k, total_mean, premiums is not None)
+            for k, member in enumerate(plan.members)
+            if member.consortium == i
+        }
+        if members:
+            entry["members"] = members
+        parties[name] = entry
+    layers: dict[str, dict[str, object]] = {}
+    for j, terms in enumerate(plan.layers):
+        summary = s[f"layer:{j}"]
+        entry = {"party": plan.parties[terms.party], "from": scenario.layers[j].from_}
+        entry.update(_with_share(summary, total_mean))
+        entry["prob_attach"] = entry["prob_positive"]
+        has_cap = math.isfinite(terms.aggregate_limit) or math.isfinite(terms.limit)
+        entry["prob_exhaust"] = float(merged.exhausted[j]) / summary.n if has_cap else None
+        if premiums is not None:
+            premium = float(premiums[j]) if terms.premium_form is not None else 0.0
+            entry["premium"] = premium
+            entry["loss_ratio"] = summary.mean / premium if premium > 0 else None
+            entry["rate_on_line"] = premium / terms.limit if math.isfinite(terms.limit) else None
+        layers[terms.name] = entry
+    return total, parties, layers
+
+
+def _with_share(summary: SeriesSummary, total_mean: float) -> dict[str, object]:
+    figures = summary.figures()
+    figures["share_of_total"] = share_of(summary.mean, total_mean)
+    return figures
+
+
+def _member_entry(
+    s: dict[str, SeriesSummary], k: int, total_mean: float, with_costs: bool
+) -> dict[str, object]:
+    entry = _with_share(s[f"member:{k}"], total_mean)
+    if with_costs:
+        entry["cost"] = s[f"member_cost:{k}"].figures()
+    return entry
