@@ -56,8 +56,13 @@ class ProblemFormat(str, Enum):
     github = "github"
 
 
+WIDTH_WHEN_PIPED = 150
+
+
 def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    """The console for tables: the terminal's width, or a wide page when piped to a file."""
+    width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else WIDTH_WHEN_PIPED
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 def _stderr() -> Console:

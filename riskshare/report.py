@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from riskshare.amounts import format_amount, format_share
+from riskshare.checks import subject_owner
 from riskshare.explain import ExplainResult
 from riskshare.metrics import RETURN_PERIODS
 from riskshare.scenario import Layer, Scenario
@@ -168,8 +169,6 @@ def premium_split(
     received: dict[str, float] = {}
     subsidies: dict[str, float] = {}
     scenario = result.scenario
-    from riskshare.checks import subject_owner
-
     for layer in scenario.layers:
         premium = result.layers[layer.name].get("premium")
         if layer.premium is None or not isinstance(premium, float):
@@ -186,10 +185,10 @@ def premium_split(
 
 def _layers_table(result: SimulationResult, f: Formatter) -> Table:
     table = _table("Layers")
-    table.add_column("layer")
+    table.add_column("layer", no_wrap=True)
     table.add_column("party")
-    table.add_column("from")
-    table.add_column("terms")
+    table.add_column("from", no_wrap=True)
+    table.add_column("terms", no_wrap=True)
     with_premium = any("premium" in entry for entry in result.layers.values())
     for header in ("expected payout", "P(attach)", "P(exhaust)"):
         table.add_column(header, justify="right")

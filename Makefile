@@ -1,0 +1,32 @@
+# make demo: set up .venv and run the bundled scenario.
+# make test: set up .venv and run every check (lint, types, tests, shipped scenarios).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,report]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/riskshare simulate scenarios/breakthrough-consortium.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check riskshare tests benchmarks
+	$(BIN)/ruff format --check riskshare tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+	$(BIN)/riskshare validate scenarios/*.yaml
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
