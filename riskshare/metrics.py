@@ -38,33 +38,44 @@ class SeriesSummary:
     maximum: float = -math.inf
     over: int = 0
     excess: float = 0.0
-    top: FloatArray = field(default_factory=lambda: np.zeros(0))  # ascending
+    _kept: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
     _pending: list[FloatArray] = field(default_factory=list, repr=False)
     _pending_count: int = 0
-    _floor: float | None = None
+    _floor: float | None = None  # no value at or below it can enter the kept tail
+    _sorted: bool = True
 
     def add(self, annual: FloatArray) -> None:
         """Fold in the annual amounts of the next block of years."""
-        if len(annual) == 0:
+        n = len(annual)
+        if n == 0:
             return
-        other = SeriesSummary(self.keep, self.threshold)
-        other.n = len(annual)
-        other.mean = float(np.mean(annual))
-        deviation = annual - other.mean
-        other.m2 = float(np.dot(deviation, deviation))
-        other.positive = int(np.count_nonzero(annual > 0))
-        other.maximum = float(np.max(annual))
+        mean = float(np.mean(annual))
+        deviation = annual - mean
+        other = SeriesSummary(
+            self.keep,
+            n=n,
+            mean=mean,
+            m2=float(np.dot(deviation, deviation)),
+            positive=int(np.count_nonzero(annual > 0)),
+            maximum=float(np.max(annual)),
+        )
         if self.threshold is not None:
-            above = annual - self.threshold
-            other.over = int(np.count_nonzero(above > 0))
-            other.excess = float(np.sum(above, where=above > 0))
-        other.top = _largest(annual, self.keep)
-        self.merge(other)
+            above = np.subtract(annual, self.threshold, out=deviation)
+            np.maximum(above, 0.0, out=above)
+            other.over = int(np.count_nonzero(above))
+            other.excess = float(np.sum(above))
+        self._merge_moments(other)
+        self._offer(annual)
 
     def merge(self, other: SeriesSummary) -> None:
         """Fold in the summary of the years that follow this one's."""
         if other.n == 0:
             return
+        self._merge_moments(other)
+        other._compact()
+        self._offer(other._kept)
+
+    def _merge_moments(self, other: SeriesSummary) -> None:
         n = self.n + other.n
         delta = other.mean - self.mean
         self.m2 = self.m2 + other.m2 + delta * delta * self.n * other.n / n
@@ -74,27 +85,37 @@ class SeriesSummary:
         self.maximum = max(self.maximum, other.maximum)
         self.over += other.over
         self.excess += other.excess
-        candidates = other.tail
+
+    def _offer(self, values: FloatArray) -> None:
+        """Keep those of ``values`` that may belong to the largest ``keep`` of the series."""
         if self._floor is not None:
-            candidates = candidates[candidates > self._floor]
-        if len(candidates):
-            self._pending.append(candidates)
-            self._pending_count += len(candidates)
+            values = values[values > self._floor]
+        if len(values):
+            self._pending.append(values.copy())
+            self._pending_count += len(values)
+            self._sorted = False
             if self._pending_count > self.keep:
                 self._compact()
 
     def _compact(self) -> None:
-        if self._pending:
-            self.top = _largest(np.concatenate((self.top, *self._pending)), self.keep)
-            self._pending, self._pending_count = [], 0
-            if len(self.top) == self.keep:
-                self._floor = float(self.top[0])
+        if not self._pending:
+            return
+        values = np.concatenate((self._kept, *self._pending))
+        self._pending, self._pending_count = [], 0
+        if len(values) > self.keep:
+            cut = len(values) - self.keep
+            values = np.partition(values, cut)[cut:]
+            self._floor = float(values[0])
+        self._kept = values
 
     @property
     def tail(self) -> FloatArray:
         """The kept largest values, ascending."""
         self._compact()
-        return self.top
+        if not self._sorted:
+            self._kept.sort()
+            self._sorted = True
+        return self._kept
 
     def quantile(self, q: float) -> float:
         """numpy's default (linear) quantile of the whole series, from its largest values."""
@@ -143,13 +164,6 @@ class SeriesSummary:
             "prob_over_budget": self.over / self.n if self.n else 0.0,
             "expected_over_budget": self.excess / self.n if self.n else 0.0,
         }
-
-
-def _largest(values: FloatArray, keep: int) -> FloatArray:
-    """The ``keep`` largest of ``values``, ascending."""
-    if len(values) > keep:
-        values = np.partition(values, len(values) - keep)[len(values) - keep :]
-    return np.sort(values)
 
 
 def share_of(mean: float, total_mean: float) -> float | None:

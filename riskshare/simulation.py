@@ -124,6 +124,13 @@ def reinstatement_rates(plan: Plan, premiums: FloatArray) -> FloatArray:
     )
 
 
+def allocate_block(plan: Plan, seed: int, block: int, first_year: int, n_years: int) -> tuple[Allocation, float]:
+    """Draw and allocate one block of years; check its balance and return the largest error."""
+    allocation = allocate(plan, events_of_block(plan, seed, block, first_year, n_years))
+    clean_residue(allocation)
+    return allocation, check_balance(allocation)
+
+
 def run_block(
     plan: Plan,
     seed: int,
@@ -134,10 +141,8 @@ def run_block(
     premiums: FloatArray | None,
 ) -> BlockResult:
     """Draw, allocate, check and summarise one block of years."""
-    events = events_of_block(plan, seed, block, first_year, n_years)
-    allocation = allocate(plan, events)
-    clean_residue(allocation)
-    error = check_balance(allocation)
+    allocation, error = allocate_block(plan, seed, block, first_year, n_years)
+    events = allocation.block
     summaries = new_summaries(plan, keep, premiums is not None)
     summaries["total"].add(per_year(events, events.loss))
     summaries["oep"].add(annual_max(events, events.loss))
@@ -235,10 +240,10 @@ def layer_premiums(plan: Plan, seed: int, years: int) -> FloatArray | None:
         return None
     expected = np.zeros(len(plan.layers))
     if plan.needs_loading_pass:
-        keep = tail_size(years)
         sums = np.zeros(len(plan.layers))
         for block, (first, n_years) in enumerate(block_spans(years)):
-            sums += run_block(plan, seed, block, first, n_years, keep, None).payout_sums
+            allocation, _ = allocate_block(plan, seed, block, first, n_years)
+            sums += allocation.payouts.sum(axis=1)
         expected = sums / years
     return np.array([layer.premium_for(e) for layer, e in zip(plan.layers, expected)])
 
