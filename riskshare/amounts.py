@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Context, Decimal
 
 UNLIMITED = "unlimited"
 
@@ -20,6 +21,9 @@ _MULTIPLIERS: dict[str, float] = {
     "万": 1e4,
     "亿": 1e8,
 }
+
+_EXPONENTS: dict[str, int] = {unit: round(math.log10(m)) for unit, m in _MULTIPLIERS.items()}
+_WIDE = Context(prec=40, traps=[])  # exact enough; too large becomes Infinity, not an error
 
 _AMOUNT = re.compile(
     r"""^\s*
@@ -66,9 +70,10 @@ def parse_amount(value: object, *, allow_unlimited: bool = False) -> float:
                 f"is not an amount: {value!r}; write a number with an optional unit, "
                 "such as 800k, 5M, 1.2B, 500万 or 3亿"
             )
-        number = float(match["number"].replace("_", ""))
         unit = (match["unit"] or "").lower()
-        result = number * _MULTIPLIERS[unit]
+        # Scale in decimal, so that 0.07亿 is 7000000 and not 7000000.000000001.
+        scaled = Decimal(match["number"].replace("_", "")).scaleb(_EXPONENTS[unit], _WIDE)
+        result = float(scaled)
         if math.isinf(result):
             raise ValueError(f"is too large to be an amount: {value!r}")
         return result
