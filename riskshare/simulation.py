@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -261,6 +261,9 @@ class SimulationResult:
     parties: dict[str, dict[str, object]]
     layers: dict[str, dict[str, object]]
     balance: dict[str, float]
+    #: The merged summary of each annual series ("total", "oep", "party:0", "layer:2", …),
+    #: for figures beyond the JSON such as exceedance curves.
+    summaries: dict[str, SeriesSummary] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -310,6 +313,7 @@ def simulate(
         parties=parties,
         layers=layers,
         balance={"max_abs_error": merged.max_abs_error},
+        summaries=merged.summaries,
     )
 
 
