@@ -25,7 +25,7 @@ from riskshare.errors import ExitCode, Problem, RiskshareError, RunError, Scenar
 from riskshare.explain import explain as explain_losses
 from riskshare.loading import load_scenario_with_warnings, validate_file
 from riskshare.report import explain_tables, simulation_tables
-from riskshare.scenario import Scenario
+from riskshare.scenario import Scenario, scenario_json_schema
 from riskshare.simulation import Progress
 from riskshare.simulation import simulate as simulate_scenario
 
@@ -297,10 +297,7 @@ def _github(problem: Problem) -> str:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the scenario format, for editors and other tools."""
-    document = Scenario.model_json_schema(by_alias=True)
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "riskshare scenario"
-    _write_json(document, "-")
+    _write_json(scenario_json_schema(), "-")
 
 
 def main() -> None:

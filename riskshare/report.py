@@ -29,7 +29,8 @@ class Formatter:
     def amount(self, value: object) -> str:
         if value is None:
             return "–"
-        return format_amount(float(value), self.unit)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]
+        return "0" if number == 0 else format_amount(number, self.unit)
 
     @staticmethod
     def share(value: object) -> str:
@@ -41,9 +42,9 @@ class Formatter:
         return format_share(round(number, 4))
 
 
-def layer_terms(layer: Layer) -> str:
+def layer_terms(layer: Layer, unit: str | None = None) -> str:
     """A layer's terms in words: ``95M xs 5M, 90%, 1 reinst.``."""
-    f = Formatter()
+    f = Formatter(unit)
     if math.isfinite(layer.limit):
         parts = [f"{f.amount(layer.limit)} xs {f.amount(layer.attachment)}"]
     elif layer.attachment > 0:
@@ -76,6 +77,10 @@ def simulation_tables(result: SimulationResult, unit: str | None = None) -> Grou
     if any("cost" in entry for entry in result.parties.values()):
         parts.append(_cost_table(result, f))
     parts.append(_layers_table(result, f))
+    if any(layer.premium is not None for layer in scenario.layers):
+        parts.append(_premium_layers_table(result, f))
+    if any("budget" in entry for entry in result.parties.values()):
+        parts.append(_budget_table(result, f))
     parts.append(_return_period_table(result, f))
     parts.append(_footer(result))
     return Group(*parts)
@@ -188,31 +193,53 @@ def _layers_table(result: SimulationResult, f: Formatter) -> Table:
     table.add_column("layer", no_wrap=True)
     table.add_column("party")
     table.add_column("from", no_wrap=True)
-    table.add_column("terms", no_wrap=True)
-    with_premium = any("premium" in entry for entry in result.layers.values())
+    table.add_column("terms", min_width=22)
     for header in ("expected payout", "P(attach)", "P(exhaust)"):
-        table.add_column(header, justify="right")
-    if with_premium:
-        for header in ("premium", "loss ratio", "rate on line"):
-            table.add_column(header, justify="right")
+        table.add_column(header, justify="right", min_width=min(len(header), 10))
     for layer in result.scenario.layers:
         entry = result.layers[layer.name]
-        row = [
+        table.add_row(
             layer.name,
             result.scenario.party_label(layer.party),
             layer.from_,
-            layer_terms(layer),
+            layer_terms(layer, f.unit),
             f.amount(entry["mean"]),
             f.share(entry["prob_attach"]),
             f.share(entry["prob_exhaust"]),
-        ]
-        if with_premium:
-            row += [
-                f.amount(entry.get("premium")),
-                f.share(entry.get("loss_ratio")),
-                f.share(entry.get("rate_on_line")),
-            ]
-        table.add_row(*row)
+        )
+    return table
+
+
+def _premium_layers_table(result: SimulationResult, f: Formatter) -> Table:
+    table = _table("Layer premiums")
+    table.add_column("layer", no_wrap=True)
+    table.add_column("party")
+    for header in ("premium", "expected payout", "loss ratio", "rate on line"):
+        table.add_column(header, justify="right")
+    for layer in result.scenario.layers:
+        entry = result.layers[layer.name]
+        if layer.premium is None:
+            continue
+        table.add_row(
+            layer.name,
+            result.scenario.party_label(layer.party),
+            f.amount(entry.get("premium")),
+            f.amount(entry["mean"]),
+            f.share(entry.get("loss_ratio")),
+            f.share(entry.get("rate_on_line")),
+        )
+    return table
+
+
+def _budget_table(result: SimulationResult, f: Formatter) -> Table:
+    table = _table("Budgets (reported, never enforced)")
+    table.add_column("party")
+    for header in ("budget", "expected outlay", "P(over budget)", "expected excess"):
+        table.add_column(header, justify="right")
+    for entry in result.parties.values():
+        if "budget" in entry:
+            table.add_row(str(entry["label"]), f.amount(entry["budget"]), f.amount(entry["mean"]),
+                          f.share(entry["prob_over_budget"]), f.amount(entry["expected_over_budget"]))
     return table
 
 

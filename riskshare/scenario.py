@@ -53,6 +53,22 @@ def _share(value: object) -> float:
         raise PydanticCustomError("share", str(error)) from None
 
 
+def _rate(value: object) -> float:
+    """A rate or loading: a number (0.4) or a percentage (``40%``), which may exceed 100%."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise PydanticCustomError(
+                "rate", "is not a rate: {value!r}; write a percentage such as 40% or a number "
+                "such as 0.4", {"value": value},
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PydanticCustomError("rate", "must be a rate such as 40% or 0.4")
+    return float(value)
+
+
 def _count(value: object) -> int:
     """A whole number written as a number or an amount string (``1M`` years)."""
     if isinstance(value, bool):
@@ -87,12 +103,17 @@ _SHARE_SCHEMA = {
     ],
     "description": "a share: 80% or 0.8",
 }
+_RATE_SCHEMA = {
+    "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*-?[0-9]*\.?[0-9]+\s*%\s*$"}],
+    "description": "a rate: 40% or 0.4",
+}
 _COUNT_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]}
 
 Amount = Annotated[float, BeforeValidator(_amount), WithJsonSchema(_AMOUNT_SCHEMA)]
 Limit = Annotated[float, BeforeValidator(_limit), WithJsonSchema(_LIMIT_SCHEMA)]
 Share = Annotated[float, BeforeValidator(_share), WithJsonSchema(_SHARE_SCHEMA)]
 Count = Annotated[int, BeforeValidator(_count), WithJsonSchema(_COUNT_SCHEMA)]
+Rate = Annotated[float, BeforeValidator(_rate), WithJsonSchema(_RATE_SCHEMA)]
 Probability = Share
 Name = Annotated[str, Field(min_length=1)]
 
@@ -324,21 +345,9 @@ class Premium(_Model):
     """The annual premium of a layer: exactly one of ``amount``, ``rate_on_line``, ``loading``."""
 
     amount: Amount | None = None
-    rate_on_line: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    loading: Annotated[float, Field(ge=-1, allow_inf_nan=False)] | None = None
+    rate_on_line: Annotated[Rate, Field(ge=0, allow_inf_nan=False)] | None = None
+    loading: Annotated[Rate, Field(ge=-1, allow_inf_nan=False)] | None = None
     payer: Name | None = None
-
-    @field_validator("rate_on_line", mode="before")
-    @classmethod
-    def _rate(cls, value: object) -> object:
-        return _share(value) if isinstance(value, str) else value
-
-    @field_validator("loading", mode="before")
-    @classmethod
-    def _loading(cls, value: object) -> object:
-        if isinstance(value, str) and value.strip().endswith("%"):
-            return float(value.strip()[:-1]) / 100
-        return value
 
     @model_validator(mode="after")
     def _one_form(self) -> Premium:
@@ -376,20 +385,8 @@ class Layer(_Model):
     reinstatements: Count | None = None
     share: Share = 1.0
     premium: Premium | None = None
-    reinstatement_premium: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    reinstatement_premium: Annotated[Rate, Field(ge=0, allow_inf_nan=False)] | None = None
     subsidy: Subsidy | list[Subsidy] | None = None
-
-    @field_validator("reinstatement_premium", mode="before")
-    @classmethod
-    def _reinstatement_rate(cls, value: object) -> object:
-        if isinstance(value, str) and value.strip().endswith("%"):
-            try:
-                return float(value.strip()[:-1]) / 100
-            except ValueError:
-                raise PydanticCustomError(
-                    "share", "is not a percentage: {value!r}", {"value": value}
-                ) from None
-        return value
 
     @property
     def aggregate_cap(self) -> float:
@@ -510,3 +507,25 @@ def parse_subject(text: str) -> tuple[SubjectKind, str | None]:
     if text.startswith("net:"):
         return "net", text[len("net:") :].strip()
     return "layer", text
+
+
+def scenario_json_schema() -> dict[str, object]:
+    """The JSON Schema of the scenario format, from the models (``riskshare schema``)."""
+
+    def clean(node: object) -> object:
+        if isinstance(node, float) and math.isinf(node):
+            return "unlimited"
+        if isinstance(node, dict):
+            return {key: clean(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [clean(value) for value in node]
+        return node
+
+    document = clean(Scenario.model_json_schema(by_alias=True))
+    assert isinstance(document, dict)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "riskshare scenario",
+        "description": f"riskshare scenario format {FORMAT_VERSION}",
+        **{k: v for k, v in document.items() if k not in ("title", "description")},
+    }

@@ -1,0 +1,34 @@
+"""Run the command line in-process, the way the golden tests and CLI tests see it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from typer.testing import CliRunner
+
+from riskshare.cli import app
+
+WIDTH = 120
+_SECONDS = re.compile(r"\d+\.\d+ s ·")
+
+
+@dataclass(frozen=True)
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run(*args: str) -> Run:
+    """``riskshare ARGS`` with a fixed-width, colourless console and separate streams."""
+    runner = CliRunner()
+    result = runner.invoke(app, list(args), env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def stable(text: str) -> str:
+    """Output with the run time, the only thing that changes between runs, masked."""
+    return _SECONDS.sub("<seconds> s ·", text)

@@ -1,0 +1,218 @@
+"""The command line: exit codes, streams, JSON layout and files never left half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from render import run
+
+EXAMPLE = "tests/golden/spec-example.yaml"
+FIGURES = {"mean", "std", "stderr", "prob_positive", "var_99", "var_995", "tvar_99", "max",
+           "return_periods"}
+PERIODS = ["10", "50", "100", "200", "500", "1000"]
+
+
+def test_simulate_prints_every_table() -> None:
+    result = run("simulate", EXAMPLE, "--years", "2000")
+    assert result.exit_code == 0, result.stderr
+    for title in ("Who absorbs what", "Layers", "Return periods", "Budgets", "balance check passed"):
+        assert title in result.stdout
+    assert "PICC" in result.stdout
+
+
+def test_simulate_json_to_stdout_is_only_json() -> None:
+    result = run("simulate", EXAMPLE, "--years", "2000", "--json", "-")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["riskshare_version", "scenario", "simulation", "total", "parties",
+                          "layers", "balance"]
+    assert data["simulation"]["years"] == 2000
+    assert data["simulation"]["seed"] == 20250302
+    assert FIGURES <= set(data["total"])
+    assert list(data["total"]["return_periods"]) == PERIODS
+    assert list(data["total"]["oep_return_periods"]) == PERIODS
+    pool = data["parties"]["pool"]
+    assert pool["kind"] == "consortium"
+    assert set(pool["members"]) == {"PICC", "CPIC", "PingAn"}
+    assert FIGURES | {"share_of_total"} <= set(pool["members"]["PICC"])
+    assert {"prob_over_budget", "expected_over_budget"} <= set(data["parties"]["mof"])
+    layer = data["layers"]["primary"]
+    assert layer["party"] == "lead" and layer["from"] == "ground_up"
+    assert {"prob_attach", "prob_exhaust", "share_of_total"} <= set(layer)
+    assert data["layers"]["quota share"]["prob_exhaust"] is None
+    assert data["balance"]["max_abs_error"] < 1e-3
+
+
+def test_same_seed_gives_the_same_json_bytes(tmp_path: Path) -> None:
+    outputs = []
+    for name in ("a.json", "b.json"):
+        path = tmp_path / name
+        assert run("simulate", EXAMPLE, "--years", "3000", "--json", str(path), "--quiet").exit_code == 0
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["simulation"]["seconds"] = 0
+        outputs.append(json.dumps(data))
+    assert outputs[0] == outputs[1]
+
+
+def test_years_and_seed_override_the_file() -> None:
+    a = json.loads(run("simulate", EXAMPLE, "--years", "1000", "--seed", "1", "--json", "-").stdout)
+    b = json.loads(run("simulate", EXAMPLE, "--years", "1000", "--seed", "2", "--json", "-").stdout)
+    assert a["simulation"]["seed"] == 1 and b["simulation"]["seed"] == 2
+    assert a["total"]["mean"] != b["total"]["mean"]
+
+
+def test_quiet_prints_nothing(tmp_path: Path) -> None:
+    result = run("simulate", EXAMPLE, "--years", "500", "--quiet", "--json", str(tmp_path / "o.json"))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert (tmp_path / "o.json").exists()
+
+
+def test_json_into_a_missing_directory_fails_cleanly(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "out.json"
+    result = run("simulate", EXAMPLE, "--years", "500", "--json", str(target))
+    assert result.exit_code == 1
+    assert "cannot write" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not target.exists()
+
+
+def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    assert run("simulate", EXAMPLE, "--years", "500", "--json", str(target), "--quiet").exit_code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_invalid_scenario_exits_1_with_a_located_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(EXAMPLE).read_text(encoding="utf-8").replace("share: 90%", "share: 120%"),
+                   encoding="utf-8")
+    result = run("simulate", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}:22:" in result.stderr
+    assert "layers[0].share" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_exits_1(tmp_path: Path) -> None:
+    result = run("simulate", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 1
+    assert "nope.yaml" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate"],
+        ["simulate", EXAMPLE, "--years", "0"],
+        ["simulate", EXAMPLE, "--no-such-option"],
+        ["explain", EXAMPLE],
+        ["explain", EXAMPLE, "--loss", "lots"],
+        ["validate", EXAMPLE, "--format", "xml"],
+        ["frobnicate"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    assert run(*args).exit_code == 2
+
+
+def test_explain_json_layout() -> None:
+    result = run("explain", EXAMPLE, "--loss", "800M", "--loss", "50M", "--json", "-")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["scenario", "events", "total"]
+    first = data["events"][0]
+    assert first["loss"] == 800e6
+    # 800M: primary pays 90% of 95M; the pool 400M; the backstop 80% of 300M.
+    assert first["layers"]["primary"] == pytest.approx(85.5e6)
+    assert first["layers"]["pool"] == pytest.approx(400e6)
+    assert first["layers"]["backstop"] == pytest.approx(240e6)
+    assert first["layers"]["quota share"] == pytest.approx(42.75e6)
+    assert "pool/PICC" in first["parties"]
+    assert first["parties"]["pool/PICC"] == pytest.approx(0.4 * first["parties"]["pool"])
+    total = data["total"]
+    assert total["loss"] == 850e6
+    consortium_net = sum(v for k, v in total["parties"].items() if "/" not in k)
+    assert consortium_net == pytest.approx(850e6)
+
+
+def test_explain_names_a_source_and_rejects_unknown_ones() -> None:
+    ok = run("explain", EXAMPLE, "--loss", "10M", "--source", "magnet quench", "--json", "-")
+    assert ok.exit_code == 0, ok.stderr
+    bad = run("explain", EXAMPLE, "--loss", "10M", "--source", "meteor")
+    assert bad.exit_code == 1
+    assert "unknown source `meteor`" in bad.stderr
+
+
+def test_explain_tables_give_reasons() -> None:
+    result = run("explain", EXAMPLE, "--loss", "3M", "--loss", "800M")
+    assert result.exit_code == 0, result.stderr
+    assert "below attachment" in result.stdout
+    assert "limit reached" in result.stdout
+    assert "Event 2" in result.stdout
+
+
+def test_validate_valid_file_exits_0() -> None:
+    result = run("validate", EXAMPLE)
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "1 file checked, 0 invalid" in result.stderr
+
+
+def test_validate_formats(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nparties: {a: {kind: enterprise}}\nevents: []\nlayers:\n"
+                   "  - {name: l, party: b}\n", encoding="utf-8")
+    text = run("validate", EXAMPLE, str(bad))
+    assert text.exit_code == 1
+    lines = text.stdout.splitlines()
+    assert lines and all(line.startswith(f"{bad}:") for line in lines)
+    assert f"{bad}:5:" in text.stdout and "unknown party `b`" in text.stdout
+    github = run("validate", str(bad), "--format", "github")
+    assert github.stdout.startswith(f"::error file={bad},line=5,col=")
+    as_json = run("validate", EXAMPLE, str(bad), "--format", "json")
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.stdout)
+    assert [entry["valid"] for entry in report] == [True, False]
+    assert report[1]["problems"][0]["line"] == 5
+
+
+def test_schema_is_json_schema_of_the_format() -> None:
+    result = run("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["type"] == "object"
+    assert {"name", "parties", "layers"} <= set(schema["required"])
+    assert "from" in json.dumps(schema["$defs"]["Layer"])
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("riskshare ")
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    done = subprocess.run([sys.executable, "-m", "riskshare", "--version"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0
+    assert done.stdout.startswith("riskshare ")
+
+
+def test_schema_accepts_every_shipped_scenario() -> None:
+    import jsonschema
+    import yaml
+
+    schema = json.loads(run("schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    validator.check_schema(schema)
+    files = sorted(Path("scenarios").glob("*.yaml")) + sorted(Path("tests/golden").glob("*.yaml"))
+    assert files
+    for path in files:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text("utf-8")))]
+        assert errors == [], path
