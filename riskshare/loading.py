@@ -83,7 +83,8 @@ def _build(
     table: EventTable | None = None
     events_file = data.get("events_file")
     if isinstance(events_file, str):
-        table, found = _read_events(base / events_file, _display(base, file, events_file))
+        display = _display(file, events_file)
+        table, found = _read_events(base / events_file, events_file, display)
         problems += found
     scenario: Scenario | None = None
     try:
@@ -130,7 +131,7 @@ def _not_a_mapping(data: object) -> str:
     )
 
 
-def _display(base: Path, file: str | None, name: str) -> str:
+def _display(file: str | None, name: str) -> str:
     """The events file's name as a user finds it: beside the scenario file's name."""
     if file is None or os.path.isabs(name):
         return name
@@ -144,7 +145,7 @@ _COLUMNS = (*_REQUIRED_COLUMNS, "source", "time")
 _HEADER = "year,loss (and optionally source and time)"
 
 
-def _read_events(path: Path, display: str) -> tuple[EventTable | None, list[Problem]]:
+def _read_events(path: Path, name: str, display: str) -> tuple[EventTable | None, list[Problem]]:
     """The events of a CSV file and its problems, each at its line of the file.
 
     A file that cannot be read is a problem of the scenario's `events_file` key. The
@@ -153,10 +154,10 @@ def _read_events(path: Path, display: str) -> tuple[EventTable | None, list[Prob
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        message = f"no such file: {display} (the path is relative to the scenario file)"
+        message = f"no such file: {name} (a path relative to the scenario file's folder)"
         return None, [Problem(("events_file",), message)]
     except (OSError, UnicodeDecodeError) as error:
-        return None, [Problem(("events_file",), f"cannot read {display}: {error}")]
+        return None, [Problem(("events_file",), f"cannot read {name}: {error}")]
     rows = csv.reader(io.StringIO(text))
     header = [name.strip() for name in next(rows, [])]
     problems = [Problem((), message, file=display, line=1) for message in _header(header)]
@@ -180,7 +181,7 @@ def _read_events(path: Path, display: str) -> tuple[EventTable | None, list[Prob
             for name, value in values.items():
                 columns[name].append(value)
     if not columns["year"] and not problems:
-        return None, [Problem(("events_file",), f"{display} lists no events")]
+        return None, [Problem(("events_file",), f"{name} lists no events")]
     table = EventTable(
         year=np.array(columns["year"], dtype=np.int64),
         loss=np.array(columns["loss"], dtype=np.float64),

@@ -225,6 +225,20 @@ def read(text: str) -> Document:
     return Document(root, data, duplicates)
 
 
+# What to do about PyYAML's commonest complaints, and its token names in plain words.
+_HINTS = {
+    "found character '\\t'": "; indent with spaces, not tabs",
+    "mapping values are not allowed": "; a value holding `: ` must be put in quotes",
+    "could not find expected ':'": "; a key needs a `:` after it",
+}
+_TOKENS = {
+    "<stream end>": "the end of the file",
+    "<block end>": "the end of the indented block",
+    "<block mapping start>": "a new key",
+    "<block sequence start>": "a list item",
+}
+
+
 def _syntax_error(error: yaml.MarkedYAMLError) -> UnreadableError:
     problem, context = error.problem or "", error.context or ""
     if problem.startswith("but ") or not problem:
@@ -233,9 +247,12 @@ def _syntax_error(error: yaml.MarkedYAMLError) -> UnreadableError:
         message = problem
         if context and error.context_mark is not None:
             message += f" ({context} from line {error.context_mark.line + 1})"
-    if "'\\t'" in problem:
-        message += "; indent with spaces, not tabs"
+    for token, words in _TOKENS.items():
+        message = message.replace(f"'{token}'", words).replace(token, words)
+    message += "".join(hint for start, hint in _HINTS.items() if problem.startswith(start))
     mark = error.problem_mark or error.context_mark
+    if problem.startswith("could not find expected ':'") and error.context_mark is not None:
+        mark = error.context_mark  # the key without its colon, not where the scan gave up
     if mark is None:
         return UnreadableError(f"invalid YAML: {message}", None, None)
     return UnreadableError(f"invalid YAML: {message}", mark.line + 1, mark.column + 1)
