@@ -160,11 +160,14 @@ def _subject(
 ) -> FloatArray:
     if layer.subject == "ground_up":
         return block.loss
+    subject: FloatArray
     if layer.subject == "source":
-        return np.where(block.source == layer.subject_index, block.loss, 0.0)
-    if layer.subject == "layer":
-        return payouts[layer.subject_index]
-    return np.maximum(nets[layer.subject_index], 0.0)
+        subject = np.where(block.source == layer.subject_index, block.loss, 0.0)
+    elif layer.subject == "layer":
+        subject = payouts[layer.subject_index]
+    else:
+        subject = np.maximum(nets[layer.subject_index], 0.0)
+    return subject
 
 
 def _occurrence(layer: LayerTerms, subject: FloatArray) -> FloatArray:

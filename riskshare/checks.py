@@ -34,7 +34,8 @@ def subject_owner(scenario: Scenario, layer: Layer) -> set[str]:
         return {name} if name is not None else set()
     bearers = _bearers(scenario)
     if kind == "source":
-        return {bearers[name]} if name in bearers and bearers[name] is not None else set()
+        bearer = bearers.get(name or "")
+        return {bearer} if bearer is not None else set()
     return {b for b in bearers.values() if b is not None}
 
 
@@ -224,18 +225,12 @@ def _subsidies(scenario: Scenario, i: int, layer: Layer) -> Iterator[Problem]:
 def _net_order(scenario: Scenario) -> Iterator[Problem]:
     """A cession from what a party gives up, after a layer took the party's net."""
     net_taken: dict[str, str] = {}
-    bearers = _bearers(scenario)
     for i, layer in enumerate(scenario.layers):
         kind, name = parse_subject(layer.from_)
         if kind == "net" and name is not None:
             net_taken.setdefault(name, layer.name)
             continue
-        if kind == "layer":
-            givers = {scenario.layer(name).party} if name in _layer_names(scenario) else set()
-        elif kind == "source":
-            givers = {bearers[name]} if name in bearers and bearers[name] else set()
-        else:
-            givers = {b for b in bearers.values() if b}
+        givers = subject_owner(scenario, layer)
         for party in sorted(givers & set(net_taken)):
             yield Problem(
                 ("layers", i, "from"),

@@ -93,7 +93,7 @@ _AMOUNT_SCHEMA = {
     "description": "an amount: a number, or a number with a unit k, M, B/bn, 万 or 亿",
 }
 _LIMIT_SCHEMA = {
-    "anyOf": [*_AMOUNT_SCHEMA["anyOf"], {"const": "unlimited"}],  # type: ignore[misc]
+    "anyOf": [*_AMOUNT_SCHEMA["anyOf"], {"const": "unlimited"}],
     "description": "an amount, or unlimited",
 }
 _SHARE_SCHEMA = {

@@ -67,7 +67,8 @@ def clean_residue(allocation: Allocation) -> None:
 
 def per_year(block: EventBlock, values: FloatArray) -> FloatArray:
     """Annual sums of per-event ``values`` (years without events count as zero)."""
-    return np.bincount(block.year, weights=values, minlength=block.n_years)
+    sums = np.bincount(block.year, weights=values, minlength=block.n_years)
+    return sums.astype(np.float64, copy=False)
 
 
 def annual_max(block: EventBlock, values: FloatArray) -> FloatArray:
