@@ -25,6 +25,11 @@ from riskshare.events import EventBlock, FloatArray, IntArray
 from riskshare.plan import LayerTerms, Plan
 
 
+#: Relative size, against the event's loss, below which an amount is floating-point
+#: residue of an amount fully ceded, and counts as zero.
+RESIDUE = 1e-12
+
+
 @dataclass(frozen=True)
 class LayerTrace:
     """A layer's working for each event, kept for ``explain``."""
@@ -166,7 +171,9 @@ def _subject(
     elif layer.subject == "layer":
         subject = payouts[layer.subject_index]
     else:
-        subject = np.maximum(nets[layer.subject_index], 0.0)
+        # A party's net below the residue of rounding counts as nothing to take.
+        net = nets[layer.subject_index]
+        subject = np.where(net > RESIDUE * block.loss, net, 0.0)
     return subject
 
 

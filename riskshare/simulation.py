@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from riskshare import __version__
-from riskshare.allocation import Allocation, allocate
+from riskshare.allocation import RESIDUE, Allocation, allocate
 from riskshare.errors import RunError
 from riskshare.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
 from riskshare.metrics import SeriesSummary, share_of, tail_size
@@ -19,8 +19,6 @@ from riskshare.scenario import Scenario
 
 Progress = Callable[[int, int], None]
 
-#: Relative size, against the event's loss, below which a net is floating-point residue.
-RESIDUE = 1e-12
 #: Largest imbalance, relative to the event's loss, that a run accepts.
 BALANCE_TOLERANCE = 1e-9
 
