@@ -13,6 +13,7 @@ Conventions in the Markdown files (README.md and docs/**/*.md):
 
 from __future__ import annotations
 
+import glob
 import re
 import shlex
 from pathlib import Path
@@ -69,7 +70,7 @@ def test_commands_run(page: Path, scratch: Path) -> None:
                 continue
             command = line[len("$ riskshare "):]
             expected = EXIT.search(command)
-            args = shlex.split(command, comments=True)
+            args = _expand(shlex.split(command, comments=True))
             result = run(*args)
             want = int(expected.group(1)) if expected else 0
             assert result.exit_code == want, f"{page_id(page)}: {line}\n{result.stdout}{result.stderr}"
@@ -80,6 +81,15 @@ def test_python_snippets_run(page: Path, scratch: Path) -> None:
     for info, body in blocks(page):
         if info.split()[:1] == ["python"]:
             exec(compile(body, f"{page_id(page)}:python", "exec"), {"__name__": "docs"})
+
+
+def _expand(args: list[str]) -> list[str]:
+    """Expand wildcards as the shell would."""
+    expanded: list[str] = []
+    for arg in args:
+        matches = sorted(glob.glob(arg)) if any(c in arg for c in "*?[") else []
+        expanded.extend(matches or [arg])
+    return expanded
 
 
 def _file_name(words: list[str], default: str) -> str:
