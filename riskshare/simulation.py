@@ -141,27 +141,57 @@ def run_block(
 ) -> BlockResult:
     """Draw, allocate, check and summarise one block of years."""
     allocation, error = allocate_block(plan, seed, block, first_year, n_years)
+    return summarise_block(plan, allocation, error, keep, premiums)
+
+
+def annual_series(
+    plan: Plan, allocation: Allocation, premiums: FloatArray | None
+) -> dict[str, FloatArray]:
+    """Every annual series of one allocated block, keyed as :func:`new_summaries` keys them.
+
+    ``compare`` and ``sweep`` use these to allocate several plans over the same events.
+    """
     events = allocation.block
-    summaries = new_summaries(plan, keep, premiums is not None)
-    summaries["total"].add(per_year(events, events.loss))
-    summaries["oep"].add(annual_max(events, events.loss))
+    series = {
+        "total": per_year(events, events.loss),
+        "oep": annual_max(events, events.loss),
+    }
     party_years = [per_year(events, allocation.nets[i]) for i in range(len(plan.parties))]
     for i, annual in enumerate(party_years):
-        summaries[f"party:{i}"].add(annual)
+        series[f"party:{i}"] = annual
     for k, member in enumerate(plan.members):
-        summaries[f"member:{k}"].add(member.share * party_years[member.consortium])
-    payout_sums = np.zeros(len(plan.layers))
+        series[f"member:{k}"] = member.share * party_years[member.consortium]
     for j in range(len(plan.layers)):
-        annual = per_year(events, allocation.payouts[j])
-        payout_sums[j] = annual.sum()
-        summaries[f"layer:{j}"].add(annual)
+        series[f"layer:{j}"] = per_year(events, allocation.payouts[j])
     if premiums is not None:
         costs = _costs(plan, events, allocation, premiums, party_years)
         for i, annual in enumerate(costs):
-            summaries[f"cost:{i}"].add(annual)
+            series[f"cost:{i}"] = annual
         for k, member in enumerate(plan.members):
-            summaries[f"member_cost:{k}"].add(member.share * costs[member.consortium])
-    return BlockResult(summaries, len(events), error, _exhausted(plan, allocation), payout_sums)
+            series[f"member_cost:{k}"] = member.share * costs[member.consortium]
+    return series
+
+
+def summarise_block(
+    plan: Plan,
+    allocation: Allocation,
+    error: float,
+    keep: int,
+    premiums: FloatArray | None,
+    series: dict[str, FloatArray] | None = None,
+) -> BlockResult:
+    """Summarise one allocated and checked block (its :func:`annual_series`, if at hand)."""
+    if series is None:
+        series = annual_series(plan, allocation, premiums)
+    summaries = new_summaries(plan, keep, premiums is not None)
+    for key, summary in summaries.items():
+        summary.add(series[key])
+    payout_sums = np.zeros(len(plan.layers))
+    for j in range(len(plan.layers)):
+        payout_sums[j] = series[f"layer:{j}"].sum()
+    return BlockResult(
+        summaries, len(allocation.block), error, _exhausted(plan, allocation), payout_sums
+    )
 
 
 def _costs(
