@@ -13,7 +13,7 @@ import difflib
 import io
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
@@ -143,9 +143,10 @@ def _display(file: str | None, name: str) -> str:
 _REQUIRED_COLUMNS = ("year", "loss")
 _COLUMNS = (*_REQUIRED_COLUMNS, "source", "time")
 _HEADER = "year,loss (and optionally source and time)"
+_MAX_YEAR = 10**9  # far beyond any simulation; keeps years within int64 and memory
 
 
-def _read_events(path: Path, name: str, display: str) -> tuple[EventTable | None, list[Problem]]:
+def _read_events(path: Path, written: str, display: str) -> tuple[EventTable | None, list[Problem]]:
     """The events of a CSV file and its problems, each at its line of the file.
 
     A file that cannot be read is a problem of the scenario's `events_file` key. The
@@ -154,34 +155,52 @@ def _read_events(path: Path, name: str, display: str) -> tuple[EventTable | None
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        message = f"no such file: {name} (a path relative to the scenario file's folder)"
+        where = "" if os.path.isabs(written) else " (a path relative to the scenario file's folder)"
+        return None, [Problem(("events_file",), f"no such file: {written}{where}")]
+    except UnicodeDecodeError:
+        return None, [Problem(("events_file",), f"{written} is not UTF-8 text; save it as UTF-8")]
+    except OSError as error:
+        message = f"cannot read {written}: {error.strerror or error}"
         return None, [Problem(("events_file",), message)]
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [Problem(("events_file",), f"cannot read {name}: {error}")]
-    rows = csv.reader(io.StringIO(text))
-    header = [name.strip() for name in next(rows, [])]
+    try:
+        return _events(_rows(text), display, written)
+    except csv.Error as error:  # a field over the csv module's size limit, and the like
+        return None, [Problem((), f"cannot be read as CSV: {error}", file=display)]
+
+
+def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each row of a CSV text with the line it ends on."""
+    reader = csv.reader(io.StringIO(text))
+    for row in reader:
+        yield reader.line_num, row
+
+
+def _events(
+    rows: Iterator[tuple[int, list[str]]], display: str, written: str
+) -> tuple[EventTable | None, list[Problem]]:
+    header = [name.strip() for name in next(rows, (1, []))[1]]
     problems = [Problem((), message, file=display, line=1) for message in _header(header)]
     if problems:
         return None, problems
     columns: dict[str, list[Any]] = {name: [] for name in header}
-    for row in rows:
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
             message = f"has {len(row)} fields but the header names {len(header)} columns"
-            problems.append(Problem((), message, file=display, line=rows.line_num))
+            problems.append(Problem((), message, file=display, line=line))
             continue
         values: dict[str, Any] = {}
         for name, cell in zip(header, row, strict=True):
             try:
                 values[name] = _CELLS[name](cell.strip())
             except ValueError as error:
-                problems.append(Problem((name,), str(error), file=display, line=rows.line_num))
+                problems.append(Problem((name,), str(error), file=display, line=line))
         if len(values) == len(header):
             for name, value in values.items():
                 columns[name].append(value)
     if not columns["year"] and not problems:
-        return None, [Problem(("events_file",), f"{name} lists no events")]
+        return None, [Problem(("events_file",), f"{written} lists no events")]
     table = EventTable(
         year=np.array(columns["year"], dtype=np.int64),
         loss=np.array(columns["loss"], dtype=np.float64),
@@ -215,6 +234,8 @@ def _year(text: str) -> int:
         raise ValueError(f"must be a whole number, 1 or more (got {text!r})") from None
     if year < 1:
         raise ValueError(f"must be 1 or more: years count from 1 (got {year})")
+    if year > _MAX_YEAR:
+        raise ValueError(f"must be at most {_MAX_YEAR:,} (got {year:,})")
     return year
 
 
