@@ -55,12 +55,39 @@ def validate_file(path: str | os.PathLike[str]) -> list[Problem]:
     return _load(path)[1]
 
 
+def load_variant(data: Mapping[str, Any], like: Scenario) -> tuple[Scenario, list[Problem]]:
+    """Check ``data``, a changed copy of the scenario ``like`` as a mapping, as if read
+    from ``like``'s file, with the events ``like`` read from its ``events_file``.
+
+    As :func:`load_scenario_with_warnings` (problems name ``like``'s file, without lines);
+    ``riskshare sweep`` checks each grid point with it.
+    """
+    base = Path(like.file).parent if like.file is not None else Path.cwd()
+    scenario, problems = _build(data, None, like.file, base, like.event_table)
+    if scenario is None or any(p.severity == "error" for p in problems):
+        raise ScenarioError(problems)
+    return scenario, problems
+
+
+def parse_value(text: str) -> object:
+    """A value typed on the command line, read as YAML 1.2 reads it in a scenario file.
+
+    ``500M``, ``80%`` and ``unlimited`` stay text (the scenario's amounts and shares parse
+    them), ``0.8`` is a number, ``{loading: 20%}`` a mapping. :class:`ValueError` if the
+    text is not YAML.
+    """
+    try:
+        return yaml12.read(text).data
+    except yaml12.UnreadableError as error:
+        raise ValueError(error.message) from None
+
+
 # --- the steps ------------------------------------------------------------------------
 
 
 def _load(source: Source) -> tuple[Scenario | None, list[Problem]]:
     if isinstance(source, Mapping):
-        return _build(source, None, None, Path.cwd())
+        return _build(dict(source), None, None, Path.cwd())
     file = str(source)
     try:
         document = yaml12.read_file(Path(source))
@@ -77,12 +104,18 @@ def _load(source: Source) -> tuple[Scenario | None, list[Problem]]:
 
 
 def _build(
-    data: Mapping[str, Any], document: yaml12.Document | None, file: str | None, base: Path
+    data: Mapping[str, Any],
+    document: yaml12.Document | None,
+    file: str | None,
+    base: Path,
+    events: EventTable | None = None,
 ) -> tuple[Scenario | None, list[Problem]]:
     problems = list(document.duplicates) if document is not None else []
     table: EventTable | None = None
     events_file = data.get("events_file")
-    if isinstance(events_file, str):
+    if isinstance(events_file, str) and events is not None:  # read already
+        table = events
+    elif isinstance(events_file, str):
         display = _display(file, events_file)
         table, found = _read_events(base / events_file, events_file, display)
         problems += found
@@ -379,9 +412,8 @@ def _message(error: _Error) -> str:
         bound, words = _BOUNDS[kind]
         return f"must be {words} {_show(ctx.get(bound))} (got {_show(value)})"
     if kind in ("enum", "literal_error"):
-        return (
-            f"must be one of {str(ctx.get('expected')).replace(chr(39), '')} (got {_show(value)})"
-        )
+        choices = str(ctx.get("expected", "")).replace("'", "")
+        return f"must be one of {choices} (got {_show(value)})"
     if kind in ("too_short", "string_too_short"):
         if isinstance(value, str):
             return "must not be empty"
@@ -434,8 +466,10 @@ def _is_list(value: object) -> bool:
 
 
 def _describe(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return "the boolean " + str(value).lower() if value is not None else "an empty value (null)"
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return f"the boolean {_show(value)}"
     if isinstance(value, (int, float)):
         return f"the number {_show(value)}"
     if isinstance(value, str):
