@@ -9,7 +9,6 @@ that :meth:`Document.position` walks to place a key path at its line and column.
 This module and :mod:`riskshare.loading` are the only ones that touch ``yaml``.
 """
 
-# ruff: noqa: TID251  (the YAML half of loading; yaml stays inside these two modules)
 
 from __future__ import annotations
 
