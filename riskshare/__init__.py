@@ -10,23 +10,32 @@ Everything the command line prints comes from these functions::
 
 __version__ = "1.0.0"
 
+from riskshare.compare import ComparisonError, ComparisonResult, compare  # noqa: E402
 from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError  # noqa: E402
 from riskshare.explain import ExplainResult, explain  # noqa: E402
 from riskshare.loading import load_scenario, validate_file  # noqa: E402
 from riskshare.scenario import Scenario  # noqa: E402
 from riskshare.simulation import SimulationResult, simulate  # noqa: E402
+from riskshare.sweep import GridError, SweepPoint, SweepResult, sweep  # noqa: E402
 
 __all__ = [
+    "ComparisonError",
+    "ComparisonResult",
     "ExplainResult",
+    "GridError",
     "Problem",
     "RiskshareError",
     "RunError",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "SweepPoint",
+    "SweepResult",
     "__version__",
+    "compare",
     "explain",
     "load_scenario",
     "simulate",
+    "sweep",
     "validate_file",
 ]

@@ -6,6 +6,8 @@ raises on purpose ends in :func:`_fail`: one message, the right exit code, no tr
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sys
@@ -21,6 +23,8 @@ from rich.console import Console
 
 from riskshare import __version__
 from riskshare.amounts import parse_amount
+from riskshare.compare import compare as compare_scenarios
+from riskshare.compare_report import comparison_tables, sweep_tables
 from riskshare.errors import ExitCode, Problem, RiskshareError, RunError, ScenarioError
 from riskshare.explain import explain as explain_losses
 from riskshare.loading import load_scenario_with_warnings, validate_file
@@ -28,6 +32,8 @@ from riskshare.report import explain_tables, simulation_tables
 from riskshare.scenario import Scenario, scenario_json_schema
 from riskshare.simulation import Progress
 from riskshare.simulation import simulate as simulate_scenario
+from riskshare.sweep import GridError, SweepResult, parse_set
+from riskshare.sweep import sweep as sweep_scenario
 
 app = typer.Typer(
     name="riskshare",
@@ -118,6 +124,19 @@ def _write_json(data: object, target: str) -> None:
     try:
         with _atomic_write(Path(target)) as handle:
             handle.write(text)  # type: ignore[attr-defined]
+    except OSError as error:
+        _fail(f"error: cannot write {target}: {error.strerror or error}")
+
+
+def _write_csv(rows: list[list[object]], target: str) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    if target == "-":
+        sys.stdout.write(buffer.getvalue())
+        return
+    try:
+        with _atomic_write(Path(target)) as handle:
+            handle.write(buffer.getvalue())  # type: ignore[attr-defined]
     except OSError as error:
         _fail(f"error: cannot write {target}: {error.strerror or error}")
 
@@ -239,6 +258,121 @@ def explain(
         _write_json(result.to_dict(), json_path)
     if json_path != "-":
         _stdout().print(explain_tables(result, units.value if units else None))
+
+
+YearsOption = Annotated[
+    int | None, typer.Option("--years", min=1, help="Simulated years (overrides the files).")
+]
+SeedOption = Annotated[
+    int | None, typer.Option("--seed", min=0, help="Random seed (overrides the files).")
+]
+
+
+@app.command()
+def compare(
+    scenario_paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="SCENARIO...",
+            help="Two or more scenario files with the same events; the first is the base.",
+        ),
+    ],
+    years: YearsOption = None,
+    seed: SeedOption = None,
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            metavar="PATH",
+            help="Also write the comparison as JSON; - writes only the JSON to stdout.",
+        ),
+    ] = None,
+    units: UnitsOption = None,
+) -> None:
+    """Run scenarios on the same simulated events and set their figures side by side."""
+    if len(scenario_paths) < 2:
+        raise typer.BadParameter("give two or more scenario files", param_hint="SCENARIO...")
+    scenarios = [_load(path) for path in scenario_paths]
+    run_years = years if years is not None else scenarios[0].simulation.years
+    with _progress_bar(run_years) as progress:
+        result = _guard(lambda: compare_scenarios(scenarios, years, seed, progress=progress))
+    if json_path is not None:
+        _write_json(result.to_dict(), json_path)
+    if json_path != "-":
+        _stdout().print(comparison_tables(result, units.value if units else None))
+
+
+@app.command()
+def sweep(
+    scenario_path: ScenarioPath,
+    assignments: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            metavar="PATH=V1,V2,...",
+            help="A key of the scenario and the values to try, such as "
+            "layers.backstop.attachment=500M,1B or layers[2].share=80%,90%; repeat for a grid.",
+        ),
+    ],
+    years: YearsOption = None,
+    seed: SeedOption = None,
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            metavar="PATH",
+            help="Also write every point as JSON; - writes only the JSON to stdout.",
+        ),
+    ] = None,
+    csv_path: Annotated[
+        str | None,
+        typer.Option(
+            "--csv",
+            metavar="PATH",
+            help="Also write one row per point as CSV; - writes only the CSV to stdout.",
+        ),
+    ] = None,
+    units: UnitsOption = None,
+) -> None:
+    """Run a scenario at every point of a grid of values, all on the same events.
+
+    Exit 1 when any point's values make an invalid scenario (each is reported on
+    stderr; the other points still run).
+    """
+    if json_path == "-" and csv_path == "-":
+        raise typer.BadParameter("only one of --json and --csv can write to stdout (-)")
+    grid: dict[str, list[object]] = {}
+    for spec in assignments:
+        try:
+            path, values = parse_set(spec)
+        except GridError as error:
+            raise typer.BadParameter(str(error), param_hint="--set") from None
+        if path in grid:
+            raise typer.BadParameter(f"`{path}` is given twice", param_hint="--set")
+        grid[path] = values
+    scenario = _load(scenario_path)
+
+    def run(progress: Progress | None) -> SweepResult:
+        try:
+            return sweep_scenario(scenario, grid, years, seed, progress=progress)
+        except GridError as error:
+            raise typer.BadParameter(str(error), param_hint="--set") from None
+
+    run_years = years if years is not None else scenario.simulation.years
+    with _progress_bar(run_years) as progress:
+        result = _guard(lambda: run(progress))
+    console = _stderr()
+    for point in result.points:
+        for message in point.messages():
+            console.print(message, markup=False)
+    if json_path is not None:
+        _write_json(result.to_dict(), json_path)
+    if csv_path is not None:
+        _write_csv(result.rows(), csv_path)
+    if "-" not in (json_path, csv_path):
+        _stdout().print(sweep_tables(result, units.value if units else None))
+    if result.invalid:
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command()

@@ -1,0 +1,582 @@
+"""Comparing scenarios on common random numbers: one set of events, several towers.
+
+Every scenario of a comparison runs on the same simulated events: each block of years
+is drawn (or read from the events file) once and allocated under every scenario's
+plan. Each scenario's figures are exactly those ``simulate`` gives it with the same
+years and seed; the differences from the first scenario come with the standard error
+of a difference of means computed from the paired years, which is far below that of
+two independent runs when the scenarios differ a little.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from riskshare import __version__
+from riskshare.allocation import Allocation, allocate
+from riskshare.amounts import format_amount
+from riskshare.errors import RiskshareError, RunError
+from riskshare.events import FloatArray, block_spans
+from riskshare.loading import load_scenario
+from riskshare.metrics import tail_size
+from riskshare.plan import Plan, compile_plan
+from riskshare.scenario import Scenario
+from riskshare.simulation import (
+    BlockResult,
+    Progress,
+    SimulationResult,
+    annual_series,
+    assemble,
+    check_balance,
+    clean_residue,
+    events_of_block,
+    summarise_block,
+)
+
+#: The figures a comparison shows for each party and layer.
+FIGURES = ("mean", "var_995", "tvar_99", "prob_positive")
+#: The figures that are means of an annual series, so have a paired standard error.
+MEANS = ("mean", "prob_positive")
+
+ScenarioSource = Scenario | str | os.PathLike[str]
+
+
+class ComparisonError(RiskshareError):
+    """Scenarios that cannot be compared on common events, and why."""
+
+
+# --- the same events ------------------------------------------------------------------
+
+
+def label(scenario: Scenario, index: int) -> str:
+    """How messages and tables name a scenario: its file as given, else its name."""
+    return scenario.file or scenario.name or f"scenario {index + 1}"
+
+
+def check_same_events(
+    scenarios: Sequence[Scenario], years: int | None = None, seed: int | None = None
+) -> tuple[int, int]:
+    """The years and seed of a run on common events; :class:`ComparisonError` if there is none.
+
+    The scenarios must draw the same events: the same event sources (name, frequency
+    and severity, in the same order; a source's ``bearer`` may differ, since it decides
+    who bears an event, not which events happen), or the same events in their
+    ``events_file``, and the same ``simulation`` (unless ``years`` and ``seed`` override it).
+    """
+    if not scenarios:
+        raise ComparisonError("nothing to compare: give at least one scenario")
+    first, name = scenarios[0], label(scenarios[0], 0)
+    for index, other in enumerate(scenarios[1:], start=1):
+        found = _first_difference(_events_view(first), _events_view(other), "")
+        if found is None:
+            found = _table_difference(first, other)
+        if found is not None:
+            path, a, b = found
+            raise ComparisonError(
+                f"{path} differs: {a} in {name}, {b} in {label(other, index)}; scenarios "
+                f"are compared on the same simulated events, so their event sources must "
+                f"be the same"
+            )
+    run_years = _same_setting(scenarios, "years", years)
+    run_seed = _same_setting(scenarios, "seed", seed)
+    return run_years, run_seed
+
+
+def _events_view(scenario: Scenario) -> dict[str, object]:
+    """What decides a scenario's events: its sources without their bearers, its file."""
+    view: dict[str, object] = {}
+    if scenario.events is not None:
+        view["events"] = [
+            source.model_dump(by_alias=True, exclude={"bearer"}, exclude_none=True)
+            for source in scenario.events
+        ]
+    if scenario.events_file is not None:
+        view["events_file"] = True
+    return view
+
+
+def _same_setting(scenarios: Sequence[Scenario], key: str, override: int | None) -> int:
+    if override is not None:
+        return override
+    values = [getattr(s.simulation, key) for s in scenarios]
+    for index, value in enumerate(values[1:], start=1):
+        if value != values[0]:
+            option = "--years N" if key == "years" else "--seed S"
+            raise ComparisonError(
+                f"simulation.{key} differs: {values[0]} in {label(scenarios[0], 0)}, {value} "
+                f"in {label(scenarios[index], index)}; scenarios are compared on the same "
+                f"simulated years: make them equal, or pass {option} (years= or seed= in Python)"
+            )
+    return int(values[0])
+
+
+def _first_difference(a: object, b: object, path: str) -> tuple[str, str, str] | None:
+    """The first key path where ``a`` and ``b`` differ, with each side's value in words."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in [*a, *(k for k in b if k not in a)]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in a or key not in b:
+                return where, _show(a.get(key)), _show(b.get(key))
+            found = _first_difference(a[key], b[key], where)
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for index, (x, y) in enumerate(zip(a, b, strict=False)):
+            found = _first_difference(x, y, f"{path}[{index}]")
+            if found is not None:
+                return found
+        if len(a) != len(b):
+            return path, _count(len(a)), _count(len(b))
+        return None
+    if a != b:
+        return path, _show(a), _show(b)
+    return None
+
+
+def _table_difference(a: Scenario, b: Scenario) -> tuple[str, str, str] | None:
+    table_a, table_b = a.event_table, b.event_table
+    if table_a is None or table_b is None:
+        return None
+    times_a, times_b = table_a.time, table_b.time
+    same_times = (
+        times_a is None and times_b is None
+        if times_a is None or times_b is None
+        else np.array_equal(times_a, times_b)
+    )
+    same = (
+        np.array_equal(table_a.year, table_b.year)
+        and np.array_equal(table_a.loss, table_b.loss)
+        and table_a.source == table_b.source
+        and same_times
+    )
+    if same:
+        return None
+    return (
+        "events_file",
+        f"the {len(table_a.loss)} events of {a.events_file}",
+        f"the {len(table_b.loss)} different events of {b.events_file}",
+    )
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "absent"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return format_amount(float(value)) if abs(value) >= 1000 else f"{value:g}"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return _count(len(value))
+    return str(value)
+
+
+def _count(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+# --- running several plans on one set of events ---------------------------------------
+
+
+def plans_of(scenarios: Sequence[Scenario]) -> list[Plan]:
+    """Each scenario's plan; the plans must name the same sources in the same order."""
+    plans = [compile_plan(s) for s in scenarios]
+    for index, plan in enumerate(plans[1:], start=1):
+        if plan.sources != plans[0].sources:
+            raise ComparisonError(
+                f"the event sources differ: {', '.join(plans[0].sources) or 'none'} in "
+                f"{label(scenarios[0], 0)}, {', '.join(plan.sources) or 'none'} in "
+                f"{label(scenarios[index], index)}; scenarios are compared on the same "
+                f"simulated events, so their event sources must be the same"
+            )
+    return plans
+
+
+def premiums_of(plans: Sequence[Plan], seed: int, years: int) -> list[FloatArray | None]:
+    """Each plan's layer premiums, as ``simulate`` prices them.
+
+    Priced (``loading``) premiums need each layer's expected payout first: one pass over
+    the events, drawn once per block for all the plans that need it.
+    """
+    needing = [i for i, plan in enumerate(plans) if plan.needs_loading_pass]
+    sums = {i: np.zeros(len(plans[i].layers)) for i in needing}
+    if needing:
+        for block, (first, n_years) in enumerate(block_spans(years)):
+            events = events_of_block(plans[needing[0]], seed, block, first, n_years)
+            for i in needing:
+                sums[i] += allocate(plans[i], events).payouts.sum(axis=1)
+    premiums: list[FloatArray | None] = []
+    for i, plan in enumerate(plans):
+        if not plan.has_premiums:
+            premiums.append(None)
+            continue
+        expected = sums[i] / years if i in sums else np.zeros(len(plan.layers))
+        premiums.append(
+            np.array([t.premium_for(e) for t, e in zip(plan.layers, expected, strict=True)])
+        )
+    return premiums
+
+
+@dataclass(frozen=True)
+class Allocated:
+    """One plan's allocation of one block of common events, checked."""
+
+    block: int
+    plan: int
+    allocation: Allocation
+    error: float
+
+
+def allocations(
+    plans: Sequence[Plan], seed: int, years: int, progress: Progress | None = None
+) -> Iterator[Allocated]:
+    """Every plan's allocation of every block, block by block; each block drawn once."""
+    done = 0
+    for block, (first, n_years) in enumerate(block_spans(years)):
+        events = events_of_block(plans[0], seed, block, first, n_years)
+        for index, plan in enumerate(plans):
+            allocation = allocate(plan, events)
+            clean_residue(allocation)
+            yield Allocated(block, index, allocation, check_balance(allocation))
+        done += n_years
+        if progress is not None:
+            progress(done, years)
+
+
+# --- paired differences ---------------------------------------------------------------
+
+
+@dataclass
+class Moments:
+    """Count, mean and sum of squared deviations of a series, merged block by block."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+
+    def add(self, values: FloatArray) -> None:
+        n = len(values)
+        if n == 0:
+            return
+        mean = float(np.mean(values))
+        deviation = values - mean
+        m2 = float(np.dot(deviation, deviation))
+        total = self.n + n
+        delta = mean - self.mean
+        self.m2 += m2 + delta * delta * self.n * n / total
+        self.mean += delta * n / total
+        self.n = total
+
+    @property
+    def stderr(self) -> float:
+        """std (ddof 0) / sqrt(n): the standard error of the mean."""
+        return math.sqrt(max(self.m2, 0.0) / self.n) / math.sqrt(self.n) if self.n else 0.0
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A figure of one scenario less that of the first.
+
+    ``stderr`` is the standard error of a difference of means from the paired years
+    (None for quantiles); ``stderr_unpaired`` is what it would be for two independent runs.
+    """
+
+    difference: float
+    stderr: float | None = None
+    stderr_unpaired: float | None = None
+
+    @property
+    def within_noise(self) -> bool | None:
+        """Whether the difference is within two standard errors of zero (None: unknown)."""
+        if self.stderr is None:
+            return None
+        return abs(self.difference) <= 2 * self.stderr
+
+    def to_dict(self) -> dict[str, object]:
+        entry: dict[str, object] = {"difference": self.difference}
+        if self.stderr is not None:
+            entry["stderr"] = self.stderr
+            entry["stderr_unpaired"] = self.stderr_unpaired
+            entry["within_two_stderr"] = self.within_noise
+        return entry
+
+
+@dataclass(frozen=True)
+class Row:
+    """A party, consortium member or layer across the scenarios, matched by name.
+
+    ``figures[i]`` holds scenario i's :data:`FIGURES` (None where it has no such row);
+    ``differences[i]`` scenario i's against the first (None for the first, and where
+    either lacks the row).
+    """
+
+    name: str
+    label: str
+    member: bool
+    figures: tuple[Mapping[str, float] | None, ...]
+    differences: tuple[Mapping[str, Difference] | None, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "scenarios": [dict(f) if f is not None else None for f in self.figures],
+            "differences": [
+                {k: d.to_dict() for k, d in diff.items()} if diff is not None else None
+                for diff in self.differences
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """The scenarios' figures side by side, on the same events, and their differences."""
+
+    results: tuple[SimulationResult, ...]
+    years: int
+    seed: int
+    events: int
+    seconds: float
+    parties: tuple[Row, ...]
+    layers: tuple[Row, ...]
+    #: Per party, the annual cost (losses and premiums) where some scenario has premiums.
+    costs: tuple[Row, ...] | None = None
+    labels: tuple[str, ...] = field(default=())
+
+    @property
+    def scenarios(self) -> tuple[Scenario, ...]:
+        return tuple(r.scenario for r in self.results)
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "riskshare_version": __version__,
+            "scenarios": [
+                {"name": s.name, "file": s.file, "currency": s.currency} for s in self.scenarios
+            ],
+            "simulation": {
+                "years": self.years,
+                "seed": self.seed,
+                "events": self.events,
+                "seconds": self.seconds,
+            },
+            "parties": {row.name: row.to_dict() for row in self.parties},
+            "layers": {row.name: row.to_dict() for row in self.layers},
+        }
+        if self.costs is not None:
+            data["costs"] = {row.name: row.to_dict() for row in self.costs}
+        return data
+
+
+Section = str  # "parties", "costs" or "layers"
+
+
+def _keys(plan: Plan, section: Section) -> dict[str, str]:
+    """Row name → the key of its annual series in a block (and of its summary)."""
+    if section == "layers":
+        return {t.name: f"layer:{j}" for j, t in enumerate(plan.layers)}
+    cost = section == "costs" and plan.has_premiums
+    keys: dict[str, str] = {}
+    for i, name in enumerate(plan.parties):
+        keys[name] = f"cost:{i}" if cost else f"party:{i}"
+        for k, member in enumerate(plan.members):
+            if member.consortium == i:
+                keys[f"{name}/{member.name}"] = f"member_cost:{k}" if cost else f"member:{k}"
+    return keys
+
+
+def _figures(result: SimulationResult, section: Section, name: str) -> dict[str, float]:
+    """A row's figures in one scenario's result (costs: the losses where it has no premiums)."""
+    if section == "layers":
+        entry: Mapping[str, object] = result.layers[name]
+    else:
+        party, _, member = name.partition("/")
+        entry = result.parties[party]
+        if member:
+            members = entry["members"]
+            assert isinstance(members, Mapping)
+            entry = members[member]
+        if section == "costs" and "cost" in entry:
+            cost = entry["cost"]
+            assert isinstance(cost, Mapping)
+            entry = cost
+    return {key: float(entry[key]) for key in (*FIGURES, "stderr")}  # type: ignore[arg-type]
+
+
+class _Pairs:
+    """The paired differences of each row's annual series from the first scenario's."""
+
+    def __init__(self, keys: list[dict[str, str]]) -> None:
+        self.keys = keys
+        self.moments: dict[tuple[int, str, str], Moments] = {}
+
+    def add(
+        self, index: int, series: Mapping[str, FloatArray], first: Mapping[str, FloatArray]
+    ) -> None:
+        for name, key in self.keys[index].items():
+            base = self.keys[0].get(name)
+            if base is None:
+                continue
+            ours, theirs = series[key], first[base]
+            self._moments(index, name, "mean").add(ours - theirs)
+            self._moments(index, name, "prob_positive").add(
+                (ours > 0).astype(np.float64) - (theirs > 0)
+            )
+
+    def _moments(self, index: int, name: str, figure: str) -> Moments:
+        return self.moments.setdefault((index, name, figure), Moments())
+
+    def rows(
+        self, results: Sequence[SimulationResult], section: Section, labels: Mapping[str, str]
+    ) -> tuple[Row, ...]:
+        names: list[str] = []
+        for keys in self.keys:
+            names += [n for n in keys if n not in names]
+        rows = []
+        for name in names:
+            figures = tuple(
+                _figures(result, section, name) if name in keys else None
+                for result, keys in zip(results, self.keys, strict=True)
+            )
+            differences: list[Mapping[str, Difference] | None] = [None]
+            for index in range(1, len(results)):
+                ours, first = figures[index], figures[0]
+                differences.append(
+                    None
+                    if ours is None or first is None
+                    else {f: self._difference(index, name, f, ours, first) for f in FIGURES}
+                )
+            member = section != "layers" and "/" in name
+            rows.append(Row(name, labels.get(name, name), member, figures, tuple(differences)))
+        return tuple(rows)
+
+    def _difference(
+        self,
+        index: int,
+        name: str,
+        figure: str,
+        ours: Mapping[str, float],
+        first: Mapping[str, float],
+    ) -> Difference:
+        difference = ours[figure] - first[figure]
+        moments = self.moments.get((index, name, figure))
+        if moments is None:
+            return Difference(difference)
+        if figure == "mean":
+            unpaired = math.hypot(ours["stderr"], first["stderr"])
+        else:
+            p, q = ours[figure], first[figure]
+            unpaired = math.sqrt((p * (1 - p) + q * (1 - q)) / moments.n)
+        return Difference(difference, moments.stderr, unpaired)
+
+
+def _labels(scenarios: Sequence[Scenario]) -> dict[str, str]:
+    """Row name → how tables show it: a party's label, a member's name."""
+    found: dict[str, str] = {}
+    for scenario in scenarios:
+        for name in scenario.parties:
+            found.setdefault(name, scenario.party_label(name))
+            for member in scenario.parties[name].members or {}:
+                found.setdefault(f"{name}/{member}", member)
+    return found
+
+
+def load(source: ScenarioSource) -> Scenario:
+    """A scenario as given, or read from its file."""
+    return source if isinstance(source, Scenario) else load_scenario(source)
+
+
+def compare(
+    scenarios: Sequence[ScenarioSource],
+    years: int | None = None,
+    seed: int | None = None,
+    *,
+    progress: Progress | None = None,
+) -> ComparisonResult:
+    """Run every scenario on the same simulated events and set their figures side by side.
+
+    ``scenarios`` are :class:`Scenario` objects or paths to scenario files; ``years`` and
+    ``seed`` override the files' (which must otherwise agree). Each scenario's figures
+    equal ``simulate(scenario, years, seed)``'s. Raises :class:`ComparisonError` when the
+    scenarios do not draw the same events, naming the first key that differs.
+    """
+    started = time.perf_counter()
+    loaded = [load(s) for s in scenarios]
+    if len(loaded) < 2:
+        raise ComparisonError("compare needs at least two scenarios")
+    years, seed = check_same_events(loaded, years, seed)
+    if years < 1:
+        raise RunError(f"years must be at least 1 (got {years})")
+    plans = plans_of(loaded)
+    premiums = premiums_of(plans, seed, years)
+    sections = ["parties", "layers"]
+    if any(p is not None for p in premiums):
+        sections.insert(1, "costs")
+    pairs = {s: _Pairs([_keys(plan, s) for plan in plans]) for s in sections}
+    keep = tail_size(years)
+    merged: list[BlockResult | None] = [None] * len(plans)
+    first: dict[str, FloatArray] = {}
+    for item in allocations(plans, seed, years, progress):
+        plan, priced = plans[item.plan], premiums[item.plan]
+        series = annual_series(plan, item.allocation, priced)
+        block = summarise_block(plan, item.allocation, item.error, keep, priced, series)
+        run = merged[item.plan]
+        if run is None:
+            merged[item.plan] = block
+        else:
+            run.merge(block)
+        if item.plan == 0:
+            first = series
+        else:
+            for section in sections:
+                pairs[section].add(item.plan, series, first)
+    seconds = round(time.perf_counter() - started, 3)
+    results = tuple(
+        _result(scenario, plan, run, priced, years, seed, seconds)
+        for scenario, plan, run, priced in zip(loaded, plans, merged, premiums, strict=True)
+    )
+    labels = _labels(loaded)
+    rows = {s: pairs[s].rows(results, s, labels) for s in sections}
+    return ComparisonResult(
+        results=results,
+        years=years,
+        seed=seed,
+        events=results[0].events,
+        seconds=seconds,
+        parties=rows["parties"],
+        layers=rows["layers"],
+        costs=rows.get("costs"),
+        labels=tuple(label(s, i) for i, s in enumerate(loaded)),
+    )
+
+
+def _result(
+    scenario: Scenario,
+    plan: Plan,
+    run: BlockResult | None,
+    premiums: FloatArray | None,
+    years: int,
+    seed: int,
+    seconds: float,
+) -> SimulationResult:
+    """The scenario's figures, as ``simulate`` returns them."""
+    assert run is not None
+    total, parties, layers = assemble(scenario, plan, run, premiums)
+    return SimulationResult(
+        scenario=scenario,
+        years=years,
+        seed=seed,
+        events=run.events,
+        seconds=seconds,
+        total=total,
+        parties=parties,
+        layers=layers,
+        balance={"max_abs_error": run.max_abs_error},
+        summaries=run.summaries,
+    )

@@ -1,0 +1,473 @@
+"""Sweeping a scenario over a grid of values, on one set of events.
+
+A sweep sets one or more keys of a scenario (``layers.backstop.attachment``,
+``layers[2].share``, ``parties.mof.budget``) to each combination of the values given,
+checks every grid point as a scenario file would be checked, and runs all the valid
+points on the same simulated events (common random numbers): each block of years is
+drawn once and allocated under every point's tower. Each point reports the key figures
+of each party, exactly those ``simulate`` gives the point's scenario with the same
+years and seed.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from riskshare import __version__
+from riskshare.amounts import format_amount
+from riskshare.compare import (
+    ComparisonError,
+    ScenarioSource,
+    allocations,
+    load,
+    plans_of,
+    premiums_of,
+)
+from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError, format_loc
+from riskshare.loading import load_variant, parse_value
+from riskshare.metrics import SeriesSummary
+from riskshare.plan import Plan
+from riskshare.scenario import Scenario
+from riskshare.simulation import Progress, annual_series
+
+#: Top-level keys that decide the simulated events: a sweep cannot change them, except
+#: a source's ``bearer`` (who bears the events, not which events happen).
+EVENT_KEYS = ("events", "events_file", "sources", "simulation")
+#: The share of the largest years a sweep keeps: enough for VaR 99.5% and TVaR 99%.
+TAIL_SHARE = 0.01
+
+Path = tuple[str | int, ...]
+
+
+class GridError(RiskshareError):
+    """A grid that cannot be swept: a malformed or unknown path, no values, or a path
+    that would change the simulated events."""
+
+
+# --- paths and values -----------------------------------------------------------------
+
+_SEGMENT = re.compile(r"(?P<name>[^.\[\]]*)(?P<indices>(\[\s*-?\d+\s*\])*)")
+
+
+def parse_path(text: str) -> Path:
+    """``layers[2].share`` → ``("layers", 2, "share")``; ``layers.backstop.attachment`` →
+    ``("layers", "backstop", "attachment")``: a name in a list picks the entry so named."""
+    parts: list[str | int] = []
+    for segment in text.strip().split("."):
+        match = _SEGMENT.fullmatch(segment.strip())
+        name = match["name"].strip() if match else ""
+        if match is None or (not name and not match["indices"]) or (not parts and not name):
+            raise GridError(
+                f"`{text}` is not a key path; write keys joined by dots, with [N] for the "
+                f"N-th entry of a list (from 0): layers.backstop.attachment, layers[2].share, "
+                f"parties.mof.budget"
+            )
+        if name:
+            parts.append(name)
+        parts += [int(i) for i in re.findall(r"-?\d+", match["indices"])]
+    return tuple(parts)
+
+
+def parse_set(spec: str) -> tuple[str, list[object]]:
+    """``PATH=V1,V2,…`` (as ``--set`` takes it) → the path and its values.
+
+    Each value is read as it would be in a scenario file (YAML 1.2): ``500M``, ``80%``,
+    ``1亿`` and ``unlimited`` stay text for the scenario's own parsing, ``0.8`` is a number.
+    Commas inside ``[…]``, ``{…}`` or quotes do not separate values.
+    """
+    path, equals, values = spec.partition("=")
+    if not equals or not path.strip():
+        raise GridError(f"`{spec}` is not PATH=V1,V2,…; for example layers.backstop.share=80%,90%")
+    texts = _split_values(values)
+    if not any(t.strip() for t in texts):
+        raise GridError(f"`{spec}` gives no values after `=`")
+    parsed: list[object] = []
+    for text in texts:
+        try:
+            parsed.append(parse_value(text.strip()))
+        except ValueError as error:
+            raise GridError(f"`{text.strip()}` in `{spec}`: {error}") from None
+    return path.strip(), parsed
+
+
+def _split_values(text: str) -> list[str]:
+    parts, depth, quote, current = [], 0, "", ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
+    return parts
+
+
+def show_value(value: object) -> str:
+    """A grid value as a person wrote it: ``500M``, ``80%``, ``0.8``, ``{loading: 20%}``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "null"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return format_amount(value) if abs(value) >= 1000 else str(int(value))
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
+    return str(value)
+
+
+def _locate(data: Mapping[str, Any], path: Path, text: str) -> Path:
+    """The path with names of list entries turned into indices; GridError if not there."""
+    loc: list[str | int] = []
+    node: Any = data
+    for depth, part in enumerate(path):
+        last = depth == len(path) - 1
+        where = format_loc(tuple(loc)) or "the scenario"
+        if isinstance(node, list):
+            if isinstance(part, int):
+                if not -len(node) <= part < len(node):
+                    raise GridError(
+                        f"`{text}`: {where} has {len(node)} entries, numbered from 0; "
+                        f"there is no [{part}]"
+                    )
+                index = part % len(node)
+            else:
+                named = [
+                    i
+                    for i, e in enumerate(node)
+                    if isinstance(e, Mapping) and e.get("name") == part
+                ]
+                if not named:
+                    names = ", ".join(f"`{e.get('name')}`" for e in node if isinstance(e, Mapping))
+                    raise GridError(f"`{text}`: no entry of {where} is named `{part}` ({names})")
+                index = named[0]
+            loc.append(index)
+            node = node[index]
+        elif isinstance(node, Mapping):
+            if isinstance(part, int):
+                raise GridError(f"`{text}`: {where} is a mapping of keys, not a list")
+            if part not in node and not last:
+                known = ", ".join(f"`{k}`" for k in node) or "none"
+                raise GridError(f"`{text}`: {where} has no key `{part}` (its keys: {known})")
+            loc.append(part)
+            node = node.get(part)
+        else:
+            raise GridError(f"`{text}`: {where} is a single value; it has no `{part}`")
+    return tuple(loc)
+
+
+def _check_events_untouched(loc: Path, text: str) -> None:
+    if loc[0] in EVENT_KEYS and not (len(loc) == 3 and loc[2] == "bearer"):
+        raise GridError(
+            f"`{text}` would change the simulated events; a sweep draws the events once and "
+            f"re-runs only the layers on them. Sweep layers, parties, residual or a source's "
+            f"bearer; compare separate scenario files for other event sources, and set the "
+            f"years and seed with --years and --seed"
+        )
+
+
+def _assign(data: dict[str, Any], loc: Path, value: object) -> None:
+    node: Any = data
+    for part in loc[:-1]:
+        node = node[part]
+    node[loc[-1]] = copy.deepcopy(value)
+
+
+# --- results --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point of the grid: its values and, where they make a valid scenario, the key
+    figures of each party (``cost`` beside them where the scenario has premiums)."""
+
+    values: Mapping[str, object]
+    scenario: Scenario | None
+    parties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return self.scenario is not None
+
+    @property
+    def name(self) -> str:
+        """``layers.backstop.attachment=500M, layers.backstop.share=80%``."""
+        return ", ".join(f"{path}={show_value(v)}" for path, v in self.values.items())
+
+    def messages(self) -> list[str]:
+        """Each problem of the point, errors then warnings the scenario itself has not:
+        ``point PATH=V: layers[2].share: message``."""
+        return [_message(self, p) for p in (*self.errors, *self.warnings)]
+
+    def to_dict(self) -> dict[str, object]:
+        entry: dict[str, object] = {"values": dict(self.values), "valid": self.valid}
+        if self.valid:
+            entry["parties"] = {name: dict(f) for name, f in self.parties.items()}
+        else:
+            entry["errors"] = [_problem_text(p) for p in self.errors]
+        if self.warnings:
+            entry["warnings"] = [_problem_text(p) for p in self.warnings]
+        return entry
+
+
+def _problem_text(problem: Problem) -> str:
+    key = format_loc(problem.loc)
+    return f"{key}: {problem.message}" if key else problem.message
+
+
+def _message(point: SweepPoint, problem: Problem) -> str:
+    severity = "warning: " if problem.severity == "warning" else ""
+    return f"point {point.name}: {severity}{_problem_text(problem)}"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Every point of a sweep, in grid order (the first path varies slowest)."""
+
+    scenario: Scenario
+    paths: tuple[str, ...]
+    points: tuple[SweepPoint, ...]
+    years: int
+    seed: int
+    events: int
+    seconds: float
+
+    @property
+    def invalid(self) -> tuple[SweepPoint, ...]:
+        return tuple(p for p in self.points if not p.valid)
+
+    @property
+    def party_names(self) -> list[str]:
+        names: list[str] = []
+        for point in self.points:
+            names += [n for n in point.parties if n not in names]
+        return names
+
+    def party_label(self, name: str) -> str:
+        for point in self.points:
+            if point.scenario is not None and name in point.scenario.parties:
+                return point.scenario.party_label(name)
+        return name
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "riskshare_version": __version__,
+            "scenario": {
+                "name": self.scenario.name,
+                "file": self.scenario.file,
+                "currency": self.scenario.currency,
+            },
+            "simulation": {
+                "years": self.years,
+                "seed": self.seed,
+                "events": self.events,
+                "seconds": self.seconds,
+            },
+            "paths": list(self.paths),
+            "points": [p.to_dict() for p in self.points],
+        }
+
+    def rows(self) -> list[list[object]]:
+        """The sweep as a table: a header, then one row per point (for ``--csv``)."""
+        columns: list[tuple[str, str, str | None]] = []
+        for name in self.party_names:
+            sample = next(p.parties[name] for p in self.points if name in p.parties)
+            columns += [(name, figure, None) for figure in sample if figure != "cost"]
+            cost = sample.get("cost")
+            if isinstance(cost, Mapping):
+                columns += [(name, figure, "cost") for figure in cost]
+        header: list[object] = ["point", *self.paths, "valid"]
+        header += [".".join(c for c in (n, sub, f) if c) for n, f, sub in columns]
+        header.append("errors")
+        rows = [header]
+        for number, point in enumerate(self.points, start=1):
+            row: list[object] = [number, *(show_value(point.values[p]) for p in self.paths)]
+            row.append(str(point.valid).lower())
+            for name, figure, sub in columns:
+                entry: Any = point.parties.get(name, {})
+                if sub is not None:
+                    entry = entry.get(sub, {})
+                row.append(entry.get(figure, ""))
+            row.append("; ".join(_problem_text(p) for p in point.errors))
+            rows.append(row)
+        return rows
+
+
+# --- the key figures, summarised as simulate summarises them --------------------------
+
+
+def _keep(years: int) -> int:
+    """How many of the largest years VaR 99.5% and TVaR 99% need."""
+    return min(years, math.ceil(TAIL_SHARE * years) + 2)
+
+
+def _key_figures(summary: SeriesSummary) -> dict[str, object]:
+    """mean, stderr, P(any loss), VaR 99.5%, TVaR 99%: as ``SeriesSummary.figures`` has them."""
+    std = math.sqrt(summary.m2 / summary.n) if summary.n else 0.0
+    return {
+        "mean": summary.mean,
+        "stderr": std / math.sqrt(summary.n) if summary.n else 0.0,
+        "prob_positive": summary.positive / summary.n if summary.n else 0.0,
+        "var_995": summary.quantile(0.995),
+        "tvar_99": summary.tail_mean(0.01),
+    }
+
+
+class _PointRun:
+    """The summaries of one point's parties, merged block after block as simulate does."""
+
+    def __init__(self, plan: Plan, keep: int, with_costs: bool) -> None:
+        self.plan = plan
+        self.keep = keep
+        self.with_costs = with_costs
+        self.merged: dict[str, SeriesSummary] | None = None
+
+    def add(self, series: Mapping[str, object]) -> None:
+        block: dict[str, SeriesSummary] = {}
+        for i, budget in enumerate(self.plan.budgets):
+            block[f"party:{i}"] = SeriesSummary(self.keep, budget)
+            if self.with_costs:
+                block[f"cost:{i}"] = SeriesSummary(self.keep)
+        for key, summary in block.items():
+            summary.add(series[key])  # type: ignore[arg-type]
+        if self.merged is None:
+            self.merged = block
+        else:
+            for key, summary in self.merged.items():
+                summary.merge(block[key])
+
+    def parties(self) -> dict[str, dict[str, object]]:
+        assert self.merged is not None
+        found: dict[str, dict[str, object]] = {}
+        for i, name in enumerate(self.plan.parties):
+            summary = self.merged[f"party:{i}"]
+            entry = _key_figures(summary)
+            if self.plan.budgets[i] is not None:
+                entry.update(summary.budget_figures())
+            if self.with_costs:
+                entry["cost"] = _key_figures(self.merged[f"cost:{i}"])
+            found[name] = entry
+        return found
+
+
+# --- the sweep ------------------------------------------------------------------------
+
+
+def sweep(
+    scenario: ScenarioSource,
+    grid: Mapping[str, Sequence[object]],
+    years: int | None = None,
+    seed: int | None = None,
+    *,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Run ``scenario`` at every point of ``grid`` (path → values) on the same events.
+
+    Paths are ``layers.NAME.KEY``, ``layers[i].KEY``, ``parties.NAME.KEY``, … ; values
+    are what the scenario file would hold (``"500M"``, ``"80%"``, ``0.8``). Points whose
+    values make an invalid scenario are returned with their errors, the others run.
+    Raises :class:`GridError` for a path that is malformed, not in the scenario or
+    would change the simulated events (``events``, ``events_file``, ``sources``,
+    ``simulation``; a source's ``bearer`` may be swept).
+    """
+    started = time.perf_counter()
+    base = load(scenario)
+    data = base.model_dump(by_alias=True, exclude_unset=True)
+    paths = list(grid)
+    if not paths:
+        raise GridError("the grid is empty: give at least one path and its values")
+    locs: list[Path] = []
+    for text in paths:
+        values = grid[text]
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise GridError(f"`{text}`: give a list of one or more values")
+        loc = _locate(data, parse_path(text), text)
+        _check_events_untouched(loc, text)
+        if loc in locs:
+            raise GridError(f"`{text}` sets {format_loc(loc)}, which another path sets too")
+        locs.append(loc)
+    _, known = load_variant(data, base)  # the base's own warnings are not the points'
+    points = [
+        _point(base, data, paths, locs, combo, {str(w) for w in known})
+        for combo in itertools.product(*grid.values())
+    ]
+    valid = [p for p in points if p.scenario is not None]
+    run_years = years if years is not None else base.simulation.years
+    run_seed = seed if seed is not None else base.simulation.seed
+    if run_years < 1:
+        raise RunError(f"years must be at least 1 (got {run_years})")
+    events = 0
+    if valid:
+        scenarios = [p.scenario for p in valid if p.scenario is not None]
+        runs, events = _run(scenarios, run_seed, run_years, progress)
+        finished = {
+            id(point): SweepPoint(point.values, point.scenario, run, (), point.warnings)
+            for point, run in zip(valid, runs, strict=True)
+        }
+        points = [finished.get(id(p), p) for p in points]
+    return SweepResult(
+        scenario=base,
+        paths=tuple(paths),
+        points=tuple(points),
+        years=run_years,
+        seed=run_seed,
+        events=events,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _point(
+    base: Scenario,
+    data: Mapping[str, Any],
+    paths: Sequence[str],
+    locs: Sequence[Path],
+    combo: Sequence[object],
+    known: set[str],
+) -> SweepPoint:
+    values = dict(zip(paths, combo, strict=True))
+    changed = copy.deepcopy(dict(data))
+    for loc, value in zip(locs, combo, strict=True):
+        _assign(changed, loc, value)
+    try:
+        scenario, warnings = load_variant(changed, base)
+    except ScenarioError as error:
+        return SweepPoint(values, None, errors=tuple(error.errors))
+    return SweepPoint(values, scenario, warnings=tuple(w for w in warnings if str(w) not in known))
+
+
+def _run(
+    scenarios: Sequence[Scenario], seed: int, years: int, progress: Progress | None
+) -> tuple[list[dict[str, dict[str, object]]], int]:
+    """Each scenario's parties' key figures, on one set of events; and the events' count."""
+    try:
+        plans = plans_of(scenarios)
+    except ComparisonError as error:  # only a bearer or the residual can have moved
+        raise RunError(str(error)) from None
+    premiums = premiums_of(plans, seed, years)
+    keep = _keep(years)
+    runs = [_PointRun(plan, keep, p is not None) for plan, p in zip(plans, premiums, strict=True)]
+    events = 0
+    for item in allocations(plans, seed, years, progress):
+        series = annual_series(plans[item.plan], item.allocation, premiums[item.plan])
+        runs[item.plan].add(series)
+        if item.plan == 0:
+            events += len(item.allocation.block)
+    return [run.parties() for run in runs], events
