@@ -1,0 +1,116 @@
+"""Who pays in a bad year: each party's part of the total loss around its 1-in-T level.
+
+A run's figures say how bad each party's own bad year is, but not who pays when the
+programme as a whole has a bad year: that needs the parties' amounts year by year
+beside the total, which a run does not keep. So this module allocates the run's
+years again (same scenario, seed and number of years, hence the same events) and keeps,
+for the years with the largest totals, each party's net amount. The split at 1-in-T is
+the average split of the years ranked around the total's 1-in-T year, scaled to the
+reported 1-in-T total so that the parts add up to it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskshare.events import FloatArray, block_spans
+from riskshare.metrics import RETURN_PERIODS
+from riskshare.plan import compile_plan
+from riskshare.simulation import SimulationResult, allocate_block, annual_series
+
+#: The bad years the report shows.
+BAD_YEAR_PERIODS = (10, 100, 200)
+#: Half-width of the window of years averaged around the 1-in-T year, as a share of n/T.
+WINDOW = 0.1
+
+
+@dataclass(frozen=True)
+class YearSplit:
+    """The total loss of a kind of year and each party's part of it."""
+
+    label: str  # "Expected year", "1-in-100 year"
+    period: int | None  # None for the expected year
+    total: float
+    parties: dict[str, float]  # party name → amount; they add up to ``total``
+    years_averaged: int  # simulated years behind the split (all of them for the expected year)
+
+
+def expected_split(result: SimulationResult) -> YearSplit:
+    """The expected annual loss and each party's expected net amount."""
+    parties = {name: _number(entry["mean"]) for name, entry in result.parties.items()}
+    return YearSplit("Expected year", None, _number(result.total["mean"]), parties, result.years)
+
+
+def bad_year_splits(
+    result: SimulationResult, periods: tuple[int, ...] = BAD_YEAR_PERIODS
+) -> list[YearSplit]:
+    """The expected year, then the split of the total loss at each 1-in-T year of ``periods``."""
+    n = result.years
+    windows = {t: _window(n, t) for t in periods}
+    keep = min(n, max((stop for _, stop in windows.values()), default=0))
+    totals, shares = _top_years(result, keep)
+    splits = [expected_split(result)]
+    names = list(result.parties)
+    for t in periods:
+        start, stop = windows[t]
+        chosen_totals = totals[start:stop]
+        chosen = shares[start:stop]
+        level = _level(result, t, chosen_totals)
+        denominator = float(chosen_totals.sum())
+        if denominator > 0:
+            parts = level * chosen.sum(axis=0) / denominator
+        else:
+            parts = np.zeros(len(names))
+        splits.append(
+            YearSplit(
+                f"1-in-{t} year",
+                t,
+                level,
+                {name: float(parts[i]) for i, name in enumerate(names)},
+                stop - start,
+            )
+        )
+    return splits
+
+
+def _window(n: int, period: int) -> tuple[int, int]:
+    """Indices, from the largest total down, of the years averaged around the 1-in-T year."""
+    centre = round((n - 1) / period)
+    half = max(1, math.ceil(WINDOW * n / period))
+    start = max(0, centre - half)
+    return start, min(n, centre + half + 1)
+
+
+def _level(result: SimulationResult, period: int, chosen_totals: FloatArray) -> float:
+    """The reported 1-in-T total, or the window's mean where the JSON has no such figure."""
+    figures = result.total["return_periods"]
+    if period in RETURN_PERIODS and isinstance(figures, dict):
+        return _number(figures[str(period)])
+    return float(chosen_totals.mean()) if len(chosen_totals) else 0.0
+
+
+def _top_years(result: SimulationResult, keep: int) -> tuple[FloatArray, FloatArray]:
+    """The ``keep`` largest annual totals, descending, and each party's amount in those years."""
+    plan = compile_plan(result.scenario)
+    columns = [f"party:{i}" for i in range(len(plan.parties))]
+    kept_totals = np.zeros(0)
+    kept_parties = np.zeros((0, len(columns)))
+    for block, (first, n_years) in enumerate(block_spans(result.years)):
+        allocation, _ = allocate_block(plan, result.seed, block, first, n_years)
+        series = annual_series(plan, allocation, None)
+        totals = np.concatenate((kept_totals, series["total"]))
+        parties = np.vstack((kept_parties, np.column_stack([series[c] for c in columns])))
+        if len(totals) > keep:
+            top = np.argpartition(-totals, keep - 1)[:keep] if keep > 0 else np.zeros(0, int)
+            totals, parties = totals[top], parties[top]
+        kept_totals, kept_parties = totals, parties
+    order = np.argsort(-kept_totals, kind="stable")
+    return kept_totals[order], kept_parties[order]
+
+
+def _number(value: object) -> float:
+    assert isinstance(value, (int, float))
+    return float(value)
