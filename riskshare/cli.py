@@ -141,6 +141,46 @@ def _write_csv(rows: list[list[object]], target: str) -> None:
         _fail(f"error: cannot write {target}: {error.strerror or error}")
 
 
+def _write_file(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` whole or not at all (a figure, a report)."""
+    directory = target.parent if str(target.parent) else Path(".")
+    temporary: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "wb", dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
+        ) as handle:
+            temporary = Path(handle.name)
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            _fail(f"error: cannot write {target}: {error.strerror or error}")
+        raise
+
+
+def _figure_format(path: Path, option: str) -> str:
+    """png or svg, from the file name; anything else is a usage error."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise typer.BadParameter(
+            f"{str(path)!r}: write the figure to a .png or .svg file", param_hint=option
+        )
+    return fmt
+
+
+def _needs_report_extra() -> None:
+    """Fail with the install command when matplotlib, an optional extra, is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        _fail(
+            "error: figures and reports need matplotlib; install it with "
+            "pip install 'riskshare[report]'"
+        )
+
+
 @contextmanager
 def _progress_bar(years: int) -> Iterator[Progress | None]:
     """A progress bar on stderr, only where a person is watching a long run."""
@@ -204,16 +244,61 @@ def simulate(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print no tables.")] = False,
     units: UnitsOption = None,
+    plot_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE",
+            help="Also draw the exceedance curves to FILE.png or FILE.svg "
+            "(needs pip install 'riskshare[report]').",
+        ),
+    ] = None,
 ) -> None:
     """Run the scenario and print who absorbs what, each layer and the return periods."""
+    plot_format = _figure_format(plot_path, "--plot") if plot_path is not None else None
+    if plot_path is not None:
+        _needs_report_extra()
     scenario = _load(scenario_path)
     run_years = years if years is not None else scenario.simulation.years
     with _progress_bar(run_years) as progress:
         result = _guard(lambda: simulate_scenario(scenario, years, seed, progress=progress))
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
+    if plot_path is not None and plot_format is not None:
+        from riskshare.plots import exceedance_image
+
+        _write_file(plot_path, exceedance_image(result, plot_format))
     if not quiet and json_path != "-":
         _stdout().print(simulation_tables(result, units.value if units else None))
+
+
+@app.command()
+def report(
+    scenario_path: ScenarioPath,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="FILE.html", help="Where to write the report (HTML)."
+        ),
+    ],
+    years: Annotated[
+        int | None, typer.Option("--years", min=1, help="Simulated years (overrides the file).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Random seed (overrides the file).")
+    ] = None,
+) -> None:
+    """Write a one-file HTML report: the tower, who pays, exceedance curves and the tables."""
+    _needs_report_extra()
+    scenario = _load(scenario_path)
+    run_years = years if years is not None else scenario.simulation.years
+    with _progress_bar(run_years) as progress:
+        result = _guard(lambda: simulate_scenario(scenario, years, seed, progress=progress))
+    from riskshare.html_report import report_html
+
+    document = _guard(lambda: report_html(result))
+    _write_file(output, document.encode("utf-8"))
+    _stderr().print(f"wrote {output}", markup=False)
 
 
 @app.command()
