@@ -265,8 +265,9 @@ def _footer(result: SimulationResult) -> Text:
     error = result.balance["max_abs_error"]
     return Text(
         f"{result.years:,} years · {result.events:,} events · seed {result.seed} · "
-        f"{result.seconds:.2f} s · balance check passed: parties' nets add up to each "
-        f"event's loss (largest difference {error:.3g} {result.scenario.currency})",
+        f"{result.seconds:.2f} s\n"
+        f"Balance check passed: the parties' nets add up to each event's loss "
+        f"(largest difference {error:.3g} {result.scenario.currency}).",
         style="dim",
     )
 

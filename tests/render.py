@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from riskshare.cli import app
 
 WIDTH = 120
-_SECONDS = re.compile(r"\d+\.\d+ s ·")
+_SECONDS = re.compile(r"\d+\.\d+ s$", re.MULTILINE)
 _ROUNDING = re.compile(r"largest\s+difference\s+\S+")
 
 
@@ -37,4 +37,4 @@ def stable(text: str) -> str:
     balance check changes with the order of floating-point operations, which an
     optimisation of the core may change without changing any figure.
     """
-    return _ROUNDING.sub("largest difference <rounding>", _SECONDS.sub("<seconds> s ·", text))
+    return _ROUNDING.sub("largest difference <rounding>", _SECONDS.sub("<seconds> s", text))
