@@ -20,7 +20,7 @@ PERIODS = ["10", "50", "100", "200", "500", "1000"]
 def test_simulate_prints_every_table() -> None:
     result = run("simulate", EXAMPLE, "--years", "2000")
     assert result.exit_code == 0, result.stderr
-    for title in ("Who absorbs what", "Layers", "Return periods", "Budgets", "balance check passed"):
+    for title in ("Who absorbs what", "Layers", "Return periods", "Budgets", "Balance check passed"):
         assert title in result.stdout
     assert "PICC" in result.stdout
 
