@@ -27,12 +27,13 @@ from riskshare.compare import compare as compare_scenarios
 from riskshare.compare_report import comparison_tables, sweep_tables
 from riskshare.errors import ExitCode, Problem, RiskshareError, RunError, ScenarioError
 from riskshare.explain import explain as explain_losses
+from riskshare.grid import GridError, parse_set
 from riskshare.loading import load_scenario_with_warnings, validate_file
 from riskshare.report import explain_tables, simulation_tables
 from riskshare.scenario import Scenario, scenario_json_schema
 from riskshare.simulation import Progress
 from riskshare.simulation import simulate as simulate_scenario
-from riskshare.sweep import GridError, SweepResult, parse_set
+from riskshare.sweep import SweepResult
 from riskshare.sweep import sweep as sweep_scenario
 
 app = typer.Typer(
@@ -151,6 +152,9 @@ def _write_file(target: Path, data: bytes) -> None:
         ) as handle:
             temporary = Path(handle.name)
             handle.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)  # as open() would make it, not the temporary's 0600
         os.replace(temporary, target)
     except BaseException as error:
         if temporary is not None:

@@ -10,8 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from riskshare.compare import ComparisonResult, Difference, Row
+from riskshare.grid import show_value
 from riskshare.report import Formatter
-from riskshare.sweep import SweepResult, show_value
+from riskshare.sweep import SweepResult
 
 #: A figure's key, how tables name it, and whether it is an amount (else a share).
 FIGURE_NAMES: tuple[tuple[str, str, bool], ...] = (

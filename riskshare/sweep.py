@@ -1,28 +1,23 @@
 """Sweeping a scenario over a grid of values, on one set of events.
 
 A sweep sets one or more keys of a scenario (``layers.backstop.attachment``,
-``layers[2].share``, ``parties.mof.budget``) to each combination of the values given,
-checks every grid point as a scenario file would be checked, and runs all the valid
-points on the same simulated events (common random numbers): each block of years is
-drawn once and allocated under every point's tower. Each point reports the key figures
-of each party, exactly those ``simulate`` gives the point's scenario with the same
-years and seed.
+``layers[2].share``, ``parties.mof.budget``) to each combination of the values given
+(:mod:`riskshare.grid`), and runs all the valid points on the same simulated events
+(:mod:`riskshare.common_events`): each block of years is drawn once and allocated
+under every point's tower. Each point reports the key figures of each party, exactly
+those ``simulate`` gives the point's scenario with the same years and seed.
 """
 
 from __future__ import annotations
 
-import copy
-import itertools
 import math
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from riskshare import __version__
-from riskshare.amounts import format_amount
-from riskshare.compare import (
+from riskshare.common_events import (
     ComparisonError,
     ScenarioSource,
     allocations,
@@ -30,163 +25,25 @@ from riskshare.compare import (
     plans_of,
     premiums_of,
 )
-from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError, format_loc
-from riskshare.loading import load_variant, parse_value
+from riskshare.errors import Problem, RunError, format_loc
+from riskshare.grid import GridError, grid_points, parse_path, parse_set, show_value
 from riskshare.metrics import SeriesSummary
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
 from riskshare.simulation import Progress, annual_series
 
-#: Top-level keys that decide the simulated events: a sweep cannot change them, except
-#: a source's ``bearer`` (who bears the events, not which events happen).
-EVENT_KEYS = ("events", "events_file", "sources", "simulation")
+__all__ = [
+    "GridError",
+    "SweepPoint",
+    "SweepResult",
+    "parse_path",
+    "parse_set",
+    "show_value",
+    "sweep",
+]
+
 #: The share of the largest years a sweep keeps: enough for VaR 99.5% and TVaR 99%.
 TAIL_SHARE = 0.01
-
-Path = tuple[str | int, ...]
-
-
-class GridError(RiskshareError):
-    """A grid that cannot be swept: a malformed or unknown path, no values, or a path
-    that would change the simulated events."""
-
-
-# --- paths and values -----------------------------------------------------------------
-
-_SEGMENT = re.compile(r"(?P<name>[^.\[\]]*)(?P<indices>(\[\s*-?\d+\s*\])*)")
-
-
-def parse_path(text: str) -> Path:
-    """``layers[2].share`` → ``("layers", 2, "share")``; ``layers.backstop.attachment`` →
-    ``("layers", "backstop", "attachment")``: a name in a list picks the entry so named."""
-    parts: list[str | int] = []
-    for segment in text.strip().split("."):
-        match = _SEGMENT.fullmatch(segment.strip())
-        name = match["name"].strip() if match else ""
-        if match is None or (not name and not match["indices"]) or (not parts and not name):
-            raise GridError(
-                f"`{text}` is not a key path; write keys joined by dots, with [N] for the "
-                f"N-th entry of a list (from 0): layers.backstop.attachment, layers[2].share, "
-                f"parties.mof.budget"
-            )
-        if name:
-            parts.append(name)
-        parts += [int(i) for i in re.findall(r"-?\d+", match["indices"])]
-    return tuple(parts)
-
-
-def parse_set(spec: str) -> tuple[str, list[object]]:
-    """``PATH=V1,V2,…`` (as ``--set`` takes it) → the path and its values.
-
-    Each value is read as it would be in a scenario file (YAML 1.2): ``500M``, ``80%``,
-    ``1亿`` and ``unlimited`` stay text for the scenario's own parsing, ``0.8`` is a number.
-    Commas inside ``[…]``, ``{…}`` or quotes do not separate values.
-    """
-    path, equals, values = spec.partition("=")
-    if not equals or not path.strip():
-        raise GridError(f"`{spec}` is not PATH=V1,V2,…; for example layers.backstop.share=80%,90%")
-    texts = _split_values(values)
-    if not any(t.strip() for t in texts):
-        raise GridError(f"`{spec}` gives no values after `=`")
-    parsed: list[object] = []
-    for text in texts:
-        try:
-            parsed.append(parse_value(text.strip()))
-        except ValueError as error:
-            raise GridError(f"`{text.strip()}` in `{spec}`: {error}") from None
-    return path.strip(), parsed
-
-
-def _split_values(text: str) -> list[str]:
-    parts, depth, quote, current = [], 0, "", ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        current += char
-    parts.append(current)
-    return parts
-
-
-def show_value(value: object) -> str:
-    """A grid value as a person wrote it: ``500M``, ``80%``, ``0.8``, ``{loading: 20%}``."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if value is None:
-        return "null"
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return format_amount(value) if abs(value) >= 1000 else str(int(value))
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(show_value(v) for v in value) + "]"
-    return str(value)
-
-
-def _locate(data: Mapping[str, Any], path: Path, text: str) -> Path:
-    """The path with names of list entries turned into indices; GridError if not there."""
-    loc: list[str | int] = []
-    node: Any = data
-    for depth, part in enumerate(path):
-        last = depth == len(path) - 1
-        where = format_loc(tuple(loc)) or "the scenario"
-        if isinstance(node, list):
-            if isinstance(part, int):
-                if not -len(node) <= part < len(node):
-                    raise GridError(
-                        f"`{text}`: {where} has {len(node)} entries, numbered from 0; "
-                        f"there is no [{part}]"
-                    )
-                index = part % len(node)
-            else:
-                named = [
-                    i
-                    for i, e in enumerate(node)
-                    if isinstance(e, Mapping) and e.get("name") == part
-                ]
-                if not named:
-                    names = ", ".join(f"`{e.get('name')}`" for e in node if isinstance(e, Mapping))
-                    raise GridError(f"`{text}`: no entry of {where} is named `{part}` ({names})")
-                index = named[0]
-            loc.append(index)
-            node = node[index]
-        elif isinstance(node, Mapping):
-            if isinstance(part, int):
-                raise GridError(f"`{text}`: {where} is a mapping of keys, not a list")
-            if part not in node and not last:
-                known = ", ".join(f"`{k}`" for k in node) or "none"
-                raise GridError(f"`{text}`: {where} has no key `{part}` (its keys: {known})")
-            loc.append(part)
-            node = node.get(part)
-        else:
-            raise GridError(f"`{text}`: {where} is a single value; it has no `{part}`")
-    return tuple(loc)
-
-
-def _check_events_untouched(loc: Path, text: str) -> None:
-    if loc[0] in EVENT_KEYS and not (len(loc) == 3 and loc[2] == "bearer"):
-        raise GridError(
-            f"`{text}` would change the simulated events; a sweep draws the events once and "
-            f"re-runs only the layers on them. Sweep layers, parties, residual or a source's "
-            f"bearer; compare separate scenario files for other event sources, and set the "
-            f"years and seed with --years and --seed"
-        )
-
-
-def _assign(data: dict[str, Any], loc: Path, value: object) -> None:
-    node: Any = data
-    for part in loc[:-1]:
-        node = node[part]
-    node[loc[-1]] = copy.deepcopy(value)
 
 
 # --- results --------------------------------------------------------------------------
@@ -390,24 +247,9 @@ def sweep(
     """
     started = time.perf_counter()
     base = load(scenario)
-    data = base.model_dump(by_alias=True, exclude_unset=True)
-    paths = list(grid)
-    if not paths:
-        raise GridError("the grid is empty: give at least one path and its values")
-    locs: list[Path] = []
-    for text in paths:
-        values = grid[text]
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-            raise GridError(f"`{text}`: give a list of one or more values")
-        loc = _locate(data, parse_path(text), text)
-        _check_events_untouched(loc, text)
-        if loc in locs:
-            raise GridError(f"`{text}` sets {format_loc(loc)}, which another path sets too")
-        locs.append(loc)
-    _, known = load_variant(data, base)  # the base's own warnings are not the points'
     points = [
-        _point(base, data, paths, locs, combo, {str(w) for w in known})
-        for combo in itertools.product(*grid.values())
+        SweepPoint(p.values, p.scenario, errors=p.errors, warnings=p.warnings)
+        for p in grid_points(base, grid)
     ]
     valid = [p for p in points if p.scenario is not None]
     run_years = years if years is not None else base.simulation.years
@@ -425,32 +267,13 @@ def sweep(
         points = [finished.get(id(p), p) for p in points]
     return SweepResult(
         scenario=base,
-        paths=tuple(paths),
+        paths=tuple(grid),
         points=tuple(points),
         years=run_years,
         seed=run_seed,
         events=events,
         seconds=round(time.perf_counter() - started, 3),
     )
-
-
-def _point(
-    base: Scenario,
-    data: Mapping[str, Any],
-    paths: Sequence[str],
-    locs: Sequence[Path],
-    combo: Sequence[object],
-    known: set[str],
-) -> SweepPoint:
-    values = dict(zip(paths, combo, strict=True))
-    changed = copy.deepcopy(dict(data))
-    for loc, value in zip(locs, combo, strict=True):
-        _assign(changed, loc, value)
-    try:
-        scenario, warnings = load_variant(changed, base)
-    except ScenarioError as error:
-        return SweepPoint(values, None, errors=tuple(error.errors))
-    return SweepPoint(values, scenario, warnings=tuple(w for w in warnings if str(w) not in known))
 
 
 def _run(

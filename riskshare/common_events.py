@@ -1,0 +1,237 @@
+"""Common random numbers: one set of simulated events for several scenarios.
+
+Scenarios whose events are the same (the same sources, or the same events file, and
+the same years and seed) can be run on one draw: each block of years is drawn, or read
+from the events file, once, and allocated under every scenario's plan.
+:mod:`riskshare.compare` and :mod:`riskshare.sweep` are built on it. A block's events
+depend only on the seed and the block's index, so each scenario's figures are exactly
+those ``simulate`` gives it alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskshare.allocation import Allocation, allocate
+from riskshare.amounts import format_amount
+from riskshare.errors import RiskshareError
+from riskshare.events import FloatArray, block_spans
+from riskshare.loading import load_scenario
+from riskshare.plan import Plan, compile_plan
+from riskshare.scenario import Scenario
+from riskshare.simulation import Progress, check_balance, clean_residue, events_of_block
+
+ScenarioSource = Scenario | str | os.PathLike[str]
+
+
+class ComparisonError(RiskshareError):
+    """Scenarios that cannot be run on common events, and why."""
+
+
+def load(source: ScenarioSource) -> Scenario:
+    """A scenario as given, or read from its file."""
+    return source if isinstance(source, Scenario) else load_scenario(source)
+
+
+# --- the same events ------------------------------------------------------------------
+
+
+def label(scenario: Scenario, index: int) -> str:
+    """How messages and tables name a scenario: its file as given, else its name."""
+    return scenario.file or scenario.name or f"scenario {index + 1}"
+
+
+def check_same_events(
+    scenarios: Sequence[Scenario], years: int | None = None, seed: int | None = None
+) -> tuple[int, int]:
+    """The years and seed of a run on common events; :class:`ComparisonError` if there is none.
+
+    The scenarios must draw the same events: the same event sources (name, frequency
+    and severity, in the same order; a source's ``bearer`` may differ, since it decides
+    who bears an event, not which events happen), or the same events in their
+    ``events_file``, and the same ``simulation`` (unless ``years`` and ``seed`` override it).
+    """
+    if not scenarios:
+        raise ComparisonError("nothing to compare: give at least one scenario")
+    first, name = scenarios[0], label(scenarios[0], 0)
+    for index, other in enumerate(scenarios[1:], start=1):
+        found = _first_difference(_events_view(first), _events_view(other), "")
+        if found is None:
+            found = _table_difference(first, other)
+        if found is not None:
+            path, a, b = found
+            raise ComparisonError(
+                f"{path} differs: {a} in {name}, {b} in {label(other, index)}; scenarios "
+                f"are compared on the same simulated events, so their event sources must "
+                f"be the same"
+            )
+    run_years = _same_setting(scenarios, "years", years)
+    run_seed = _same_setting(scenarios, "seed", seed)
+    return run_years, run_seed
+
+
+def _events_view(scenario: Scenario) -> dict[str, object]:
+    """What decides a scenario's events: its sources without their bearers, its file."""
+    view: dict[str, object] = {}
+    if scenario.events is not None:
+        view["events"] = [
+            source.model_dump(by_alias=True, exclude={"bearer"}, exclude_none=True)
+            for source in scenario.events
+        ]
+    if scenario.events_file is not None:
+        view["events_file"] = True
+    return view
+
+
+def _same_setting(scenarios: Sequence[Scenario], key: str, override: int | None) -> int:
+    if override is not None:
+        return override
+    values = [getattr(s.simulation, key) for s in scenarios]
+    for index, value in enumerate(values[1:], start=1):
+        if value != values[0]:
+            option = "--years N" if key == "years" else "--seed S"
+            raise ComparisonError(
+                f"simulation.{key} differs: {values[0]} in {label(scenarios[0], 0)}, {value} "
+                f"in {label(scenarios[index], index)}; scenarios are compared on the same "
+                f"simulated years: make them equal, or pass {option} (years= or seed= in Python)"
+            )
+    return int(values[0])
+
+
+def _first_difference(a: object, b: object, path: str) -> tuple[str, str, str] | None:
+    """The first key path where ``a`` and ``b`` differ, with each side's value in words."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in [*a, *(k for k in b if k not in a)]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in a or key not in b:
+                return where, _show(a.get(key)), _show(b.get(key))
+            found = _first_difference(a[key], b[key], where)
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for index, (x, y) in enumerate(zip(a, b, strict=False)):
+            found = _first_difference(x, y, f"{path}[{index}]")
+            if found is not None:
+                return found
+        if len(a) != len(b):
+            return path, _count(len(a)), _count(len(b))
+        return None
+    if a != b:
+        return path, _show(a), _show(b)
+    return None
+
+
+def _table_difference(a: Scenario, b: Scenario) -> tuple[str, str, str] | None:
+    table_a, table_b = a.event_table, b.event_table
+    if table_a is None or table_b is None:
+        return None
+    times_a, times_b = table_a.time, table_b.time
+    same_times = (
+        times_a is None and times_b is None
+        if times_a is None or times_b is None
+        else np.array_equal(times_a, times_b)
+    )
+    same = (
+        np.array_equal(table_a.year, table_b.year)
+        and np.array_equal(table_a.loss, table_b.loss)
+        and table_a.source == table_b.source
+        and same_times
+    )
+    if same:
+        return None
+    return (
+        "events_file",
+        f"the {len(table_a.loss)} events of {a.events_file}",
+        f"the {len(table_b.loss)} different events of {b.events_file}",
+    )
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "absent"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return format_amount(float(value)) if abs(value) >= 1000 else f"{value:g}"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return _count(len(value))
+    return str(value)
+
+
+def _count(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+# --- running several plans on one set of events ---------------------------------------
+
+
+def plans_of(scenarios: Sequence[Scenario]) -> list[Plan]:
+    """Each scenario's plan; the plans must name the same sources in the same order."""
+    plans = [compile_plan(s) for s in scenarios]
+    for index, plan in enumerate(plans[1:], start=1):
+        if plan.sources != plans[0].sources:
+            raise ComparisonError(
+                f"the event sources differ: {', '.join(plans[0].sources) or 'none'} in "
+                f"{label(scenarios[0], 0)}, {', '.join(plan.sources) or 'none'} in "
+                f"{label(scenarios[index], index)}; scenarios are compared on the same "
+                f"simulated events, so their event sources must be the same"
+            )
+    return plans
+
+
+def premiums_of(plans: Sequence[Plan], seed: int, years: int) -> list[FloatArray | None]:
+    """Each plan's layer premiums, as ``simulate`` prices them.
+
+    Priced (``loading``) premiums need each layer's expected payout first: one pass over
+    the events, drawn once per block for all the plans that need it.
+    """
+    needing = [i for i, plan in enumerate(plans) if plan.needs_loading_pass]
+    sums = {i: np.zeros(len(plans[i].layers)) for i in needing}
+    if needing:
+        for block, (first, n_years) in enumerate(block_spans(years)):
+            events = events_of_block(plans[needing[0]], seed, block, first, n_years)
+            for i in needing:
+                sums[i] += allocate(plans[i], events).payouts.sum(axis=1)
+    premiums: list[FloatArray | None] = []
+    for i, plan in enumerate(plans):
+        if not plan.has_premiums:
+            premiums.append(None)
+            continue
+        expected = sums[i] / years if i in sums else np.zeros(len(plan.layers))
+        premiums.append(
+            np.array([t.premium_for(e) for t, e in zip(plan.layers, expected, strict=True)])
+        )
+    return premiums
+
+
+@dataclass(frozen=True)
+class Allocated:
+    """One plan's allocation of one block of common events, checked."""
+
+    block: int
+    plan: int
+    allocation: Allocation
+    error: float
+
+
+def allocations(
+    plans: Sequence[Plan], seed: int, years: int, progress: Progress | None = None
+) -> Iterator[Allocated]:
+    """Every plan's allocation of every block, block by block; each block drawn once."""
+    done = 0
+    for block, (first, n_years) in enumerate(block_spans(years)):
+        events = events_of_block(plans[0], seed, block, first, n_years)
+        for index, plan in enumerate(plans):
+            allocation = allocate(plan, events)
+            clean_residue(allocation)
+            yield Allocated(block, index, allocation, check_balance(allocation))
+        done += n_years
+        if progress is not None:
+            progress(done, years)
