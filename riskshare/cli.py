@@ -135,11 +135,7 @@ def _write_csv(rows: list[list[object]], target: str) -> None:
     if target == "-":
         sys.stdout.write(buffer.getvalue())
         return
-    try:
-        with _atomic_write(Path(target)) as handle:
-            handle.write(buffer.getvalue())  # type: ignore[attr-defined]
-    except OSError as error:
-        _fail(f"error: cannot write {target}: {error.strerror or error}")
+    _write_file(Path(target), buffer.getvalue().encode("utf-8"))
 
 
 def _write_file(target: Path, data: bytes) -> None:
