@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -179,11 +179,17 @@ def summarise_block(
     keep: int,
     premiums: FloatArray | None,
     series: dict[str, FloatArray] | None = None,
+    keys: Collection[str] | None = None,
 ) -> BlockResult:
-    """Summarise one allocated and checked block (its :func:`annual_series`, if at hand)."""
+    """Summarise one allocated and checked block (its :func:`annual_series`, if at hand).
+
+    ``keys`` keeps only those summaries (``sweep`` reports a few figures of each party).
+    """
     if series is None:
         series = annual_series(plan, allocation, premiums)
     summaries = new_summaries(plan, keep, premiums is not None)
+    if keys is not None:
+        summaries = {key: s for key, s in summaries.items() if key in keys}
     for key, summary in summaries.items():
         summary.add(series[key])
     payout_sums = np.zeros(len(plan.layers))

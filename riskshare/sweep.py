@@ -18,6 +18,7 @@ from typing import Any
 
 from riskshare import __version__
 from riskshare.common_events import (
+    Allocated,
     ComparisonError,
     ScenarioSource,
     allocations,
@@ -26,11 +27,12 @@ from riskshare.common_events import (
     premiums_of,
 )
 from riskshare.errors import Problem, RunError, format_loc
+from riskshare.events import FloatArray
 from riskshare.grid import GridError, grid_points, parse_path, parse_set, show_value
 from riskshare.metrics import SeriesSummary
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
-from riskshare.simulation import Progress, annual_series
+from riskshare.simulation import BlockResult, Progress, summarise_block
 
 __all__ = [
     "GridError",
@@ -189,38 +191,38 @@ def _key_figures(summary: SeriesSummary) -> dict[str, object]:
 
 
 class _PointRun:
-    """The summaries of one point's parties, merged block after block as simulate does."""
+    """The summaries of one point's parties, block after block, merged as simulate does."""
 
-    def __init__(self, plan: Plan, keep: int, with_costs: bool) -> None:
+    def __init__(self, plan: Plan, keep: int, premiums: FloatArray | None) -> None:
         self.plan = plan
         self.keep = keep
-        self.with_costs = with_costs
-        self.merged: dict[str, SeriesSummary] | None = None
+        self.premiums = premiums
+        self.with_costs = premiums is not None
+        self.keys = [f"party:{i}" for i in range(len(plan.parties))]
+        if self.with_costs:
+            self.keys += [f"cost:{i}" for i in range(len(plan.parties))]
+        self.run: BlockResult | None = None
 
-    def add(self, series: Mapping[str, object]) -> None:
-        block: dict[str, SeriesSummary] = {}
-        for i, budget in enumerate(self.plan.budgets):
-            block[f"party:{i}"] = SeriesSummary(self.keep, budget)
-            if self.with_costs:
-                block[f"cost:{i}"] = SeriesSummary(self.keep)
-        for key, summary in block.items():
-            summary.add(series[key])  # type: ignore[arg-type]
-        if self.merged is None:
-            self.merged = block
+    def add(self, item: Allocated) -> None:
+        block = summarise_block(
+            self.plan, item.allocation, item.error, self.keep, self.premiums, keys=self.keys
+        )
+        if self.run is None:
+            self.run = block
         else:
-            for key, summary in self.merged.items():
-                summary.merge(block[key])
+            self.run.merge(block)
 
     def parties(self) -> dict[str, dict[str, object]]:
-        assert self.merged is not None
+        assert self.run is not None
+        merged = self.run.summaries
         found: dict[str, dict[str, object]] = {}
         for i, name in enumerate(self.plan.parties):
-            summary = self.merged[f"party:{i}"]
+            summary = merged[f"party:{i}"]
             entry = _key_figures(summary)
             if self.plan.budgets[i] is not None:
                 entry.update(summary.budget_figures())
             if self.with_costs:
-                entry["cost"] = _key_figures(self.merged[f"cost:{i}"])
+                entry["cost"] = _key_figures(merged[f"cost:{i}"])
             found[name] = entry
         return found
 
@@ -286,11 +288,10 @@ def _run(
         raise RunError(str(error)) from None
     premiums = premiums_of(plans, seed, years)
     keep = _keep(years)
-    runs = [_PointRun(plan, keep, p is not None) for plan, p in zip(plans, premiums, strict=True)]
+    runs = [_PointRun(plan, keep, p) for plan, p in zip(plans, premiums, strict=True)]
     events = 0
     for item in allocations(plans, seed, years, progress):
-        series = annual_series(plans[item.plan], item.allocation, premiums[item.plan])
-        runs[item.plan].add(series)
+        runs[item.plan].add(item)
         if item.plan == 0:
             events += len(item.allocation.block)
     return [run.parties() for run in runs], events
