@@ -1,11 +1,13 @@
 # make demo: set up .venv and run the bundled scenario.
 # make test: set up .venv and run every check (lint, types, tests, shipped scenarios).
+# make e2e: render the bundled scenario's HTML report in headless Chromium and check it
+#           (installs Debian's chromium where it is missing).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint e2e bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +26,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 	$(BIN)/riskshare validate scenarios/*.yaml
+
+e2e: $(STAMP)
+	BIN=$(BIN) bash tests/e2e/render.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -263,7 +263,8 @@ def _footer_text(result: SimulationResult) -> str:
 
 
 def _precision(result: SimulationResult, f: Formatter) -> str:
-    balance = f'<p class="check">✔ {_e(_footer_text(result))}</p>'
+    lines = "<br>".join(_e(line) for line in _footer_text(result).splitlines())
+    balance = f'<p class="check">✔ {lines}</p>'
     rows = [("Total ground-up loss", result.total, False)]
     for entry in result.parties.values():
         rows.append((str(entry["label"]), entry, False))
@@ -413,8 +414,12 @@ footer {
   html { background: white; }
   main { max-width: none; margin: 0; padding: 0; box-shadow: none; }
   body { font-size: 9.5pt; }
-  section { break-before: auto; }
-  #exceedance, #tables { break-before: page; page-break-before: always; }
+  h1 { font-size: 16pt; }
+  h2 { margin-top: 4mm; }
+  .cards { margin: 3mm 0; }
+  svg.figure { max-height: 118mm; }
+  #tower svg.figure { max-height: 138mm; }
+  #who-pays, #tables { break-before: page; page-break-before: always; }
 }
 @media (max-width: 700px) {
   main { padding: 6mm 4mm; }
