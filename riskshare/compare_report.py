@@ -72,10 +72,11 @@ def comparison_tables(result: ComparisonResult, unit: str | None = None) -> Grou
     parts.append(
         Text(
             f"{result.years:,} years · {result.events:,} events · seed {result.seed} · "
-            f"{result.seconds:.2f} s · every scenario on the same events. "
-            f"Δ = scenario − A; ± one standard error of the difference, from the paired "
-            f"years; {NOISE_MARK} marks a difference within two standard errors of zero, "
-            f"which the simulation cannot tell from noise; same: the same in every year.",
+            f"{result.seconds:.2f} s\n"
+            f"Every scenario ran on the same events. Δ = scenario − A; ± one standard error "
+            f"of the difference, from the paired years; {NOISE_MARK} marks a difference "
+            f"within two standard errors of zero, which the simulation cannot tell from "
+            f"noise; same: the same in every year.",
             style="dim",
         )
     )
@@ -181,8 +182,9 @@ def sweep_tables(result: SweepResult, unit: str | None = None) -> Group:
     parts.append(
         Text(
             f"{result.years:,} years · {result.events:,} events · seed {result.seed} · "
-            f"{result.seconds:.2f} s · every point on the same events"
-            + (f" · {invalid} invalid point{'s' if invalid != 1 else ''}" if invalid else ""),
+            f"{result.seconds:.2f} s\n"
+            f"Every point ran on the same events."
+            + (f" {invalid} invalid point{'s' if invalid != 1 else ''}." if invalid else ""),
             style="dim",
         )
     )
