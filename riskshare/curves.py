@@ -55,7 +55,7 @@ def period_grid(years: int, points: int = POINTS) -> FloatArray:
 
 def exceedance_curves(result: SimulationResult, points: int = POINTS) -> ExceedanceCurves:
     """The exceedance curves of a run, from its kept tails where it has them."""
-    summaries: Mapping[str, SeriesSummary] = getattr(result, "summaries", None) or {}
+    summaries: Mapping[str, SeriesSummary] = result.summaries
     detailed = "total" in summaries and "oep" in summaries
     if detailed:
         periods = period_grid(result.years, points)
