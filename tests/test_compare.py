@@ -13,7 +13,7 @@ from render import run, stable
 import riskshare
 from riskshare.allocation import allocate
 from riskshare.amounts import parse_amount
-from riskshare.compare import ComparisonError, ComparisonResult, Moments, compare
+from riskshare.compare import ComparisonError, ComparisonResult, Difference, Moments, compare
 from riskshare.events import BLOCK_YEARS
 from riskshare.plan import compile_plan
 from riskshare.simulation import events_of_block, per_year
@@ -65,7 +65,7 @@ def without_seconds(data: dict[str, object]) -> dict[str, object]:
     return data
 
 
-def all_differences(result: ComparisonResult) -> list[riskshare.compare.Difference]:
+def all_differences(result: ComparisonResult) -> list[Difference]:
     rows = [*result.parties, *result.layers, *(result.costs or ())]
     return [d for row in rows for diff in row.differences[1:] if diff for d in diff.values()]
 

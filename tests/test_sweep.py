@@ -106,7 +106,7 @@ def test_malformed_sets(spec: str) -> None:
 
 def test_sweep_rows_equal_separate_simulate_runs(scenario_file: Path) -> None:
     """Premiums priced by loading, a subsidy and a budget included."""
-    grid = {
+    grid: dict[str, list[object]] = {
         "layers.backstop.attachment": ["100M", "150M", "250M"],
         "layers[1].share": ["80%", 0.9],
     }
