@@ -1,6 +1,6 @@
 """Check what headless Chromium made of the report: a real page, with the figures on it.
 
-Usage: check_render.py SCREENSHOT.png REPORT.pdf
+Usage: check_render.py SCREENSHOT.png REPORT.pdf [GLYPHS.png COUNT]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from riskshare.plots import KIND_COLOURS
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
 A4 = (595.28, 841.89)  # points
+CELL = 100  # glyph_page.py's cells, in pixels
 
 
 def check_screenshot(path: Path) -> list[str]:
@@ -57,9 +58,28 @@ def check_pdf(path: Path) -> list[str]:
     return problems
 
 
+def check_glyphs(path: Path, count: int) -> list[str]:
+    """Each cell of glyph_page.py's page holds a drawn character, and no two are alike."""
+    pixels = matplotlib.image.imread(str(path))[:, :, :3].mean(axis=2)
+    cells = [pixels[:CELL, i * CELL : (i + 1) * CELL] for i in range(count)]
+    problems = []
+    for i, cell in enumerate(cells):
+        if np.mean(cell < 0.5) < 0.02:
+            problems.append(f"Chinese character {i + 1} of the report's title is not drawn")
+    for i in range(count):
+        for j in range(i + 1, count):
+            if np.abs(cells[i] - cells[j]).mean() < 0.01:
+                problems.append(
+                    f"Chinese characters {i + 1} and {j + 1} look alike: boxes, not glyphs"
+                )
+    return problems
+
+
 def main(argv: list[str]) -> int:
     screenshot, pdf = Path(argv[1]), Path(argv[2])
     checks = {"screenshot": check_screenshot(screenshot), "print to A4": check_pdf(pdf)}
+    if len(argv) > 4:
+        checks["Chinese glyphs"] = check_glyphs(Path(argv[3]), int(argv[4]))
     failed = 0
     for name, problems in checks.items():
         for problem in problems:
