@@ -5,17 +5,24 @@ For each layer, in the order written, over arrays holding every event of the blo
 1. the subject s (ground-up losses, one source's losses, a layer's payouts, or a
    party's current net);
 2. occurrence o = min(max(s − attachment, 0), limit), zero below the franchise;
-3. aggregate C = o cumulated within each year (a cumulative sum restarted at each
-   year's first event), A = min(max(C − aggregate attachment, 0), aggregate limit),
-   a = A − A_previous;
+3. aggregate C = o_1 + … + o_i summed year by year, in time order,
+   A = min(max(C − aggregate attachment, 0), aggregate limit), a = A − A_previous;
 4. payout p = share × a, added to the layer's party and taken from the subject's owner.
 
-There is no loop over events or years: only over layers. Nothing here reads files or
-prints.
+There is no loop over events or years: only over layers, and over an event's rank
+within its year. The work is done in a :class:`YearLayout`: the events put in
+*rank-major* order, every year's first event, then every second event, and so on,
+with the years ordered by how many events they have. The events of rank r then sit
+in one contiguous run, and the years that have an event of rank r are the first
+``m_r`` years of the run of rank r − 1: a running sum within each year is one vector
+addition per rank, and the sum is taken event by event in time order, exactly as
+the spec writes it (and as a year-by-year loop would round it), so a year's figures
+never depend on the other years of its block. Nothing here reads files or prints.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,10 +31,167 @@ import numpy.typing as npt
 from riskshare.events import EventBlock, FloatArray, IntArray
 from riskshare.plan import LayerTerms, Plan
 
-
 #: Relative size, against the event's loss, below which an amount is floating-point
 #: residue of an amount fully ceded, and counts as zero.
 RESIDUE = 1e-12
+
+IndexArray = npt.NDArray[np.intp]
+#: Ranks at which a year counts as long (and is summed on its own) once few years reach them.
+LONG_RANK = 32
+#: At most this many long years are summed one by one; below, ranks stay vectorised.
+LONG_YEARS = 16
+
+
+class YearLayout:
+    """The events of consecutive years in rank-major order (see the module's docstring).
+
+    ``years`` lists the years that have events, most events first (ties in year
+    order); position ``p`` of the layout holds event ``perm[p]`` of the block. A year
+    with more than ``ranked`` events keeps its events beyond that rank together, in
+    time order, after all the ranks (``tails``): summing those few long years one by
+    one bounds the number of steps whatever a year loss table holds.
+    """
+
+    def __init__(self, year: IntArray, n_years: int, counts: IntArray | None = None) -> None:
+        if counts is None:
+            counts = np.bincount(year, minlength=n_years)
+        self.n_years = n_years
+        self.n = n = int(counts.sum())
+        present = np.flatnonzero(counts)
+        by_count = np.argsort(-counts[present], kind="stable")
+        self.years: IndexArray = present[by_count]
+        sorted_counts = counts[self.years]
+        self.counts = sorted_counts
+        first = np.cumsum(counts) - counts  # index of each year's first event
+        year_first = first[self.years]
+        most = int(sorted_counts[0]) if n else 0
+        hist = np.bincount(sorted_counts, minlength=most + 1)
+        reaching = len(self.years) - np.cumsum(hist)[:most]  # years with more than r events
+        ranked = most
+        for r in range(LONG_RANK, most):
+            if reaching[r] <= LONG_YEARS:
+                ranked = r
+                break
+        self.ranked = ranked
+        self.sizes: list[int] = [int(m) for m in reaching[:ranked]]
+        self.offsets: list[int] = np.concatenate(([0], np.cumsum(self.sizes))).tolist()
+        #: (start, size) of the run of each rank: the events of rank r of the first size years
+        self.runs = [(self.offsets[r], size) for r, size in enumerate(self.sizes)]
+        perm = np.empty(n, dtype=np.intp)
+        for r, (start, size) in enumerate(self.runs):
+            np.add(year_first[:size], r, out=perm[start : start + size])
+        self.tails: list[tuple[int, int, int]] = []  # (layout start, length, year position)
+        position = self.offsets[-1]
+        for i in range(int(reaching[ranked]) if ranked < most else 0):
+            length = int(sorted_counts[i]) - ranked
+            perm[position : position + length] = np.arange(length) + (year_first[i] + ranked)
+            self.tails.append((position, length, i))
+            position += length
+        self.perm = perm
+        self._last: IndexArray | None = None
+        self._year_of: IndexArray | None = None
+
+    @property
+    def last(self) -> IndexArray:
+        """The layout position of each year's last event."""
+        if self._last is None:
+            counts = np.minimum(self.counts, self.ranked)
+            starts = np.asarray(self.offsets, dtype=np.intp)
+            last = starts[np.maximum(counts - 1, 0)] + np.arange(len(self.years))
+            for start, length, i in self.tails:
+                last[i] = start + length - 1
+            self._last = last
+        return self._last
+
+    @property
+    def year_of(self) -> IndexArray:
+        """For each layout position, the position of its year in ``years``."""
+        if self._year_of is None:
+            year_of = np.empty(self.n, dtype=np.intp)
+            for start, size in self.runs:
+                year_of[start : start + size] = np.arange(size)
+            for start, length, i in self.tails:
+                year_of[start : start + length] = i
+            self._year_of = year_of
+        return self._year_of
+
+    # --- sums and shifts within each year ------------------------------------------
+
+    def cumsum(self, values: FloatArray, out: FloatArray) -> FloatArray:
+        """The running sum of ``values`` within each year, event by event in time order."""
+        offsets, sizes = self.offsets, self.sizes
+        if sizes:
+            np.add(values[: sizes[0]], 0.0, out=out[: sizes[0]])
+        for r in range(1, len(sizes)):
+            start, size = offsets[r], sizes[r]
+            previous = offsets[r - 1]
+            np.add(out[previous : previous + size], values[start : start + size],
+                   out=out[start : start + size])  # fmt: skip
+        for start, length, i in self.tails:
+            work = np.empty(length + 1)
+            work[0] = out[offsets[-2] + i]
+            work[1:] = values[start : start + length]
+            np.cumsum(work, out=work)
+            out[start : start + length] = work[1:]
+        return out
+
+    def previous(self, values: FloatArray, out: FloatArray) -> FloatArray:
+        """``values`` of the year's previous event; zero at each year's first event."""
+        offsets, sizes = self.offsets, self.sizes
+        if sizes:
+            out[: sizes[0]] = 0.0
+        for r in range(1, len(sizes)):
+            start, size = offsets[r], sizes[r]
+            out[start : start + size] = values[offsets[r - 1] : offsets[r - 1] + size]
+        for start, length, i in self.tails:
+            out[start] = values[offsets[-2] + i]
+            out[start + 1 : start + length] = values[start : start + length - 1]
+        return out
+
+    def year_sums(self, values: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Each year's sum of ``values``, added event by event in time order (``years`` order)."""
+        if out is None:
+            out = np.zeros(len(self.years))
+        else:
+            out.fill(0.0)
+        for start, size in self.runs:
+            out[:size] += values[start : start + size]
+        for start, length, i in self.tails:
+            work = np.empty(length + 1)
+            work[0] = out[i]
+            work[1:] = values[start : start + length]
+            out[i] = np.cumsum(work)[-1]
+        return out
+
+    def year_max(self, values: FloatArray) -> FloatArray:
+        """Each year's largest value (``years`` order)."""
+        out = np.array(values[: self.sizes[0]]) if self.sizes else np.zeros(0)
+        for start, size in self.runs[1:]:
+            np.maximum(out[:size], values[start : start + size], out=out[:size])
+        for start, length, i in self.tails:
+            out[i] = max(out[i], float(values[start : start + length].max()))
+        return out
+
+    def year_any(self, flags: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Whether some event of each year has its flag set (``years`` order)."""
+        out = np.zeros(len(self.years), dtype=bool)
+        out[self.year_of[np.flatnonzero(flags)]] = True
+        return out
+
+    def to_years(self, per_year: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """Values in ``years`` order spread over all the years (zero in years without events)."""
+        if out is None:
+            out = np.zeros(self.n_years)
+        else:
+            out.fill(0.0)
+        out[self.years] = per_year
+        return out
+
+    def to_events(self, values: FloatArray) -> FloatArray:
+        """Values in layout order put back in the block's event order (along the last axis)."""
+        out = np.empty_like(values)
+        out[..., self.perm] = values
+        return out
 
 
 @dataclass(frozen=True)
@@ -53,104 +217,127 @@ class Allocation:
     traces: tuple[LayerTrace, ...] | None
 
 
-class YearIndex:
-    """Where each year's events start, to restart cumulative sums at year boundaries."""
+@dataclass(frozen=True)
+class LaidOut:
+    """An allocation in a :class:`YearLayout`'s order; per-year arrays in ``years`` order."""
 
-    def __init__(self, year: IntArray, n_years: int) -> None:
-        n = len(year)
-        self.year = year
-        self.n_years = n_years
-        boundary = np.empty(n, dtype=bool)
-        if n:
-            boundary[0] = True
-            np.not_equal(year[1:], year[:-1], out=boundary[1:])
-        self.first = boundary  # True at each year's first event
-        self.starts = np.flatnonzero(boundary)
-        self.lengths = np.diff(np.append(self.starts, n))
-        self.last = np.append(self.starts[1:] - 1, n - 1) if n else self.starts
-        self.years_with_events = year[self.starts] if n else self.starts
-
-    def within_year_cumsum(self, values: FloatArray) -> FloatArray:
-        """Cumulative sum of ``values`` restarted at each year's first event."""
-        total = np.cumsum(values)
-        if len(total) == 0:
-            return total
-        before = np.concatenate(([0.0], total[self.starts[1:] - 1]))
-        total -= np.repeat(before, self.lengths)
-        return total
-
-    def previous(self, values: FloatArray) -> FloatArray:
-        """``values`` shifted one event later within each year; zero at a year's first event."""
-        shifted = np.empty_like(values)
-        if len(values):
-            shifted[0] = 0.0
-            shifted[1:] = values[:-1]
-            shifted[self.first] = 0.0
-        return shifted
-
-    def per_year_last(self, values: FloatArray) -> FloatArray:
-        """The value at each year's last event (zero in years without events)."""
-        out = np.zeros(self.n_years)
-        if len(values):
-            out[self.years_with_events] = values[self.last]
-        return out
-
-    def per_year_any(self, flags: npt.NDArray[np.bool_]) -> FloatArray:
-        """1 in each year where some event's flag is set, else 0."""
-        out = np.zeros(self.n_years)
-        if len(flags):
-            hits = np.logical_or.reduceat(flags, self.starts)
-            out[self.years_with_events] = hits
-        return out
+    layout: YearLayout
+    loss: FloatArray
+    payouts: FloatArray  # (layers, events)
+    nets: FloatArray  # (parties, events)
+    reinstated: FloatArray  # (layers, events)
+    year_end_aggregate: FloatArray  # (layers, years with events)
+    limit_hit: npt.NDArray[np.bool_]  # (layers, years with events)
+    traces: tuple[LayerTrace, ...] | None
 
 
-def allocate(plan: Plan, block: EventBlock, *, trace: bool = False) -> Allocation:
-    """Apply every layer of ``plan`` to the events of ``block``."""
-    n = len(block)
-    n_layers, n_parties = len(plan.layers), len(plan.parties)
-    years = YearIndex(block.year, block.n_years)
-    event_bearer = plan.bearer[block.source] if n else np.zeros(0, dtype=np.int64)
+def allocate(
+    plan: Plan, block: EventBlock, *, trace: bool = False, layers: int | None = None
+) -> Allocation:
+    """Apply every layer of ``plan`` to the events of ``block``.
+
+    ``layers`` stops after that many layers (the rest pay nothing): a layer depends
+    only on the layers written above it.
+    """
+    layout = YearLayout(block.year, block.n_years)
+    laid = allocate_laid_out(
+        plan, layout, block.loss[layout.perm], block.source[layout.perm], trace=trace,
+        layers=layers,
+    )  # fmt: skip
+    traces = None
+    if laid.traces is not None:
+        traces = tuple(
+            LayerTrace(*(layout.to_events(a) for a in (t.subject, t.occurrence,
+                                                         t.aggregate_before, t.aggregate_after)))
+            for t in laid.traces
+        )  # fmt: skip
+    year_end = np.zeros((len(plan.layers), block.n_years))
+    year_end[:, layout.years] = laid.year_end_aggregate
+    limit_hit = np.zeros((len(plan.layers), block.n_years))
+    limit_hit[:, layout.years] = laid.limit_hit
+    return Allocation(
+        block=block,
+        payouts=layout.to_events(laid.payouts),
+        nets=layout.to_events(laid.nets),
+        reinstated=layout.to_events(laid.reinstated),
+        year_end_aggregate=year_end,
+        limit_hit=limit_hit,
+        traces=traces,
+    )
+
+
+def allocate_laid_out(
+    plan: Plan,
+    layout: YearLayout,
+    loss: FloatArray,
+    source: IntArray,
+    *,
+    trace: bool = False,
+    layers: int | None = None,
+) -> LaidOut:
+    """:func:`allocate` on events already in ``layout``'s order, leaving them there."""
+    n = layout.n
+    n_layers, n_parties, n_present = len(plan.layers), len(plan.parties), len(layout.years)
+    event_bearer = plan.bearer[source] if n else np.zeros(0, dtype=np.int64)
     single_bearer = int(event_bearer[0]) if n and np.all(event_bearer == event_bearer[0]) else -1
-    columns = np.arange(n)
+    columns = np.arange(n) if single_bearer < 0 else None
 
     nets = np.zeros((n_parties, n))
     if single_bearer >= 0:
-        nets[single_bearer] = block.loss
+        nets[single_bearer] = loss
     else:
-        nets[event_bearer, columns] = block.loss
+        nets[event_bearer, columns] = loss
     payouts = np.zeros((n_layers, n))
     reinstated = np.zeros((n_layers, n))
-    year_end = np.zeros((n_layers, block.n_years))
-    limit_hit = np.zeros((n_layers, block.n_years))
+    year_end = np.zeros((n_layers, n_present))
+    limit_hit = np.zeros((n_layers, n_present), dtype=bool)
     traces: list[LayerTrace] = []
+    work = _Buffers(n)
+    residue: FloatArray | None = None  # RESIDUE × each event's loss, once a net: needs it
 
-    for j, layer in enumerate(plan.layers):
-        subject = _subject(layer, block, payouts, nets)
-        occurrence = _occurrence(layer, subject)
+    for j, layer in enumerate(plan.layers[:layers]):
+        if layer.subject == "net" and residue is None:
+            residue = np.multiply(loss, RESIDUE)
+        subject = _subject(layer, loss, source, payouts, nets, work, residue)
+        occurrence = work.occurrence
+        np.subtract(subject, layer.attachment, out=occurrence)
+        if math.isfinite(layer.limit):
+            reached = np.greater_equal(occurrence, layer.limit, out=work.flags)
+            if layer.franchise > 0:
+                reached &= subject >= layer.franchise
+            if reached.any():
+                limit_hit[j] = layout.year_any(reached)
+        _clip(occurrence, layer.limit)
+        if layer.franchise > 0:
+            np.copyto(occurrence, 0.0, where=subject < layer.franchise)
+        payout = payouts[j]
         if layer.has_aggregate or layer.reinstatements is not None:
-            cumulative = years.within_year_cumsum(occurrence)
-            after = _clip(cumulative - layer.aggregate_attachment, layer.aggregate_limit)
-            before = years.previous(after)
-            paid = after - before
-            year_end[j] = years.per_year_last(after)
+            after = layout.cumsum(occurrence, work.after if not trace else np.empty(n))
+            np.subtract(after, layer.aggregate_attachment, out=after)
+            _clip(after, layer.aggregate_limit)
+            before = layout.previous(after, work.before if not trace else np.empty(n))
+            np.subtract(after, before, out=payout)
+            year_end[j] = after[layout.last]
             if layer.reinstatements is not None:
                 cap = layer.reinstated_limit
-                reinstated[j] = np.minimum(after, cap) - np.minimum(before, cap)
+                capped_before = np.minimum(before, cap, out=work.spare)
+                np.minimum(after, cap, out=reinstated[j])
+                reinstated[j] -= capped_before
         else:
-            paid = occurrence
+            np.copyto(payout, occurrence)
             after = before = occurrence
-        if np.isfinite(layer.limit):
-            reached = (subject - layer.attachment >= layer.limit) & (subject >= layer.franchise)
-            limit_hit[j] = years.per_year_any(reached)
-        payout = paid * layer.share if layer.share != 1.0 else paid.copy()
-        payouts[j] = payout
+        if layer.share != 1.0:
+            payout *= layer.share
         nets[layer.party] += payout
         _give_up(layer, plan, payout, nets, event_bearer, single_bearer, columns)
         if trace:
-            traces.append(LayerTrace(subject.copy(), occurrence, before, after))
+            traces.append(
+                LayerTrace(subject.copy(), occurrence.copy(), before.copy(), after.copy())
+            )
 
-    return Allocation(
-        block=block,
+    return LaidOut(
+        layout=layout,
+        loss=loss,
         payouts=payouts,
         nets=nets,
         reinstated=reinstated,
@@ -160,28 +347,42 @@ def allocate(plan: Plan, block: EventBlock, *, trace: bool = False) -> Allocatio
     )
 
 
+class _Buffers:
+    """Work arrays of one block's length, reused by every layer."""
+
+    def __init__(self, n: int) -> None:
+        self.subject = np.empty(n)
+        self.occurrence = np.empty(n)
+        self.after = np.empty(n)
+        self.before = np.empty(n)
+        self.spare = np.empty(n)
+        self.flags = np.empty(n, dtype=bool)
+
+
 def _subject(
-    layer: LayerTerms, block: EventBlock, payouts: FloatArray, nets: FloatArray
+    layer: LayerTerms,
+    loss: FloatArray,
+    source: IntArray,
+    payouts: FloatArray,
+    nets: FloatArray,
+    work: _Buffers,
+    residue: FloatArray | None,
 ) -> FloatArray:
     if layer.subject == "ground_up":
-        return block.loss
-    subject: FloatArray
+        return loss
+    if layer.subject == "layer":
+        row: FloatArray = payouts[layer.subject_index]
+        return row
+    out = work.subject
+    out.fill(0.0)
     if layer.subject == "source":
-        subject = np.where(block.source == layer.subject_index, block.loss, 0.0)
-    elif layer.subject == "layer":
-        subject = payouts[layer.subject_index]
-    else:
-        # A party's net below the residue of rounding counts as nothing to take.
-        net = nets[layer.subject_index]
-        subject = np.where(net > RESIDUE * block.loss, net, 0.0)
-    return subject
-
-
-def _occurrence(layer: LayerTerms, subject: FloatArray) -> FloatArray:
-    occurrence = _clip(subject - layer.attachment, layer.limit)
-    if layer.franchise > 0:
-        occurrence[subject < layer.franchise] = 0.0
-    return occurrence
+        np.copyto(out, loss, where=source == layer.subject_index)
+        return out
+    # A party's net below the residue of rounding counts as nothing to take.
+    assert residue is not None
+    net = nets[layer.subject_index]
+    np.copyto(out, net, where=np.greater(net, residue, out=work.flags))
+    return out
 
 
 def _clip(values: FloatArray, upper: float) -> FloatArray:
@@ -199,7 +400,7 @@ def _give_up(
     nets: FloatArray,
     event_bearer: IntArray,
     single_bearer: int,
-    columns: IntArray,
+    columns: IntArray | None,
 ) -> None:
     """Take ``payout`` from the owner of the layer's subject."""
     if layer.subject == "ground_up":
