@@ -24,7 +24,9 @@ class Run:
 def run(*args: str) -> Run:
     """``riskshare ARGS`` with a fixed-width, colourless console and separate streams."""
     runner = CliRunner()
-    result = runner.invoke(app, list(args), env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"})
+    result = runner.invoke(
+        app, list(args), env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"}
+    )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Run(result.exit_code, result.stdout, result.stderr)

@@ -8,19 +8,33 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from render import run
 
 EXAMPLE = "tests/golden/spec-example.yaml"
-FIGURES = {"mean", "std", "stderr", "prob_positive", "var_99", "var_995", "tvar_99", "max",
-           "return_periods"}
+FIGURES = {
+    "mean",
+    "std",
+    "stderr",
+    "prob_positive",
+    "var_99",
+    "var_995",
+    "tvar_99",
+    "max",
+    "return_periods",
+}
 PERIODS = ["10", "50", "100", "200", "500", "1000"]
 
 
 def test_simulate_prints_every_table() -> None:
     result = run("simulate", EXAMPLE, "--years", "2000")
     assert result.exit_code == 0, result.stderr
-    for title in ("Who absorbs what", "Layers", "Return periods", "Budgets", "Balance check passed"):
+    for title in (
+        "Who absorbs what",
+        "Layers",
+        "Return periods",
+        "Budgets",
+        "Balance check passed",
+    ):
         assert title in result.stdout
     assert "PICC" in result.stdout
 
@@ -29,11 +43,18 @@ def test_simulate_json_to_stdout_is_only_json() -> None:
     result = run("simulate", EXAMPLE, "--years", "2000", "--json", "-")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["riskshare_version", "scenario", "simulation", "total", "parties",
-                          "layers", "balance"]
+    assert list(data) == [
+        "riskshare_version",
+        "scenario",
+        "simulation",
+        "total",
+        "parties",
+        "layers",
+        "balance",
+    ]
     assert data["simulation"]["years"] == 2000
     assert data["simulation"]["seed"] == 20250302
-    assert FIGURES <= set(data["total"])
+    assert set(data["total"]) >= FIGURES
     assert list(data["total"]["return_periods"]) == PERIODS
     assert list(data["total"]["oep_return_periods"]) == PERIODS
     pool = data["parties"]["pool"]
@@ -52,7 +73,10 @@ def test_same_seed_gives_the_same_json_bytes(tmp_path: Path) -> None:
     outputs = []
     for name in ("a.json", "b.json"):
         path = tmp_path / name
-        assert run("simulate", EXAMPLE, "--years", "3000", "--json", str(path), "--quiet").exit_code == 0
+        assert (
+            run("simulate", EXAMPLE, "--years", "3000", "--json", str(path), "--quiet").exit_code
+            == 0
+        )
         data = json.loads(path.read_text(encoding="utf-8"))
         data["simulation"]["seconds"] = 0
         outputs.append(json.dumps(data))
@@ -67,7 +91,9 @@ def test_years_and_seed_override_the_file() -> None:
 
 
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
-    result = run("simulate", EXAMPLE, "--years", "500", "--quiet", "--json", str(tmp_path / "o.json"))
+    result = run(
+        "simulate", EXAMPLE, "--years", "500", "--quiet", "--json", str(tmp_path / "o.json")
+    )
     assert result.exit_code == 0
     assert result.stdout == ""
     assert (tmp_path / "o.json").exists()
@@ -84,14 +110,18 @@ def test_json_into_a_missing_directory_fails_cleanly(tmp_path: Path) -> None:
 
 def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
-    assert run("simulate", EXAMPLE, "--years", "500", "--json", str(target), "--quiet").exit_code == 0
+    assert (
+        run("simulate", EXAMPLE, "--years", "500", "--json", str(target), "--quiet").exit_code == 0
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
 
 def test_invalid_scenario_exits_1_with_a_located_message(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(Path(EXAMPLE).read_text(encoding="utf-8").replace("share: 90%", "share: 120%"),
-                   encoding="utf-8")
+    bad.write_text(
+        Path(EXAMPLE).read_text(encoding="utf-8").replace("share: 90%", "share: 120%"),
+        encoding="utf-8",
+    )
     result = run("simulate", str(bad))
     assert result.exit_code == 1
     assert f"{bad}:22:" in result.stderr
@@ -166,8 +196,10 @@ def test_validate_valid_file_exits_0() -> None:
 
 def test_validate_formats(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\nparties: {a: {kind: enterprise}}\nevents: []\nlayers:\n"
-                   "  - {name: l, party: b}\n", encoding="utf-8")
+    bad.write_text(
+        "name: x\nparties: {a: {kind: enterprise}}\nevents: []\nlayers:\n  - {name: l, party: b}\n",
+        encoding="utf-8",
+    )
     text = run("validate", EXAMPLE, str(bad))
     assert text.exit_code == 1
     lines = text.stdout.splitlines()
@@ -198,8 +230,12 @@ def test_version() -> None:
 
 
 def test_python_dash_m_runs_the_same_command() -> None:
-    done = subprocess.run([sys.executable, "-m", "riskshare", "--version"], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "riskshare", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0
     assert done.stdout.startswith("riskshare ")
 

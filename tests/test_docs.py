@@ -1,4 +1,4 @@
-"""Docs that cannot drift: every scenario snippet loads, every command runs, every option is documented.
+"""Docs that cannot drift: snippets load, commands run, every option is documented.
 
 Conventions in the Markdown files (README.md and docs/**/*.md):
 
@@ -19,8 +19,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-
 from render import run
+
 from riskshare.cli import app
 from riskshare.loading import load_scenario
 
@@ -31,7 +31,9 @@ EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
 
 
 def blocks(page: Path) -> list[tuple[str, str]]:
-    return [(m.group(1).strip(), m.group(2)) for m in FENCE.finditer(page.read_text(encoding="utf-8"))]
+    return [
+        (m.group(1).strip(), m.group(2)) for m in FENCE.finditer(page.read_text(encoding="utf-8"))
+    ]
 
 
 def page_id(page: Path) -> str:
@@ -68,12 +70,14 @@ def test_commands_run(page: Path, scratch: Path) -> None:
         for line in body.splitlines():
             if not line.startswith("$ riskshare "):
                 continue
-            command = line[len("$ riskshare "):]
+            command = line[len("$ riskshare ") :]
             expected = EXIT.search(command)
             args = _expand(shlex.split(command, comments=True))
             result = run(*args)
             want = int(expected.group(1)) if expected else 0
-            assert result.exit_code == want, f"{page_id(page)}: {line}\n{result.stdout}{result.stderr}"
+            assert result.exit_code == want, (
+                f"{page_id(page)}: {line}\n{result.stdout}{result.stderr}"
+            )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
@@ -95,7 +99,7 @@ def _expand(args: list[str]) -> list[str]:
 def _file_name(words: list[str], default: str) -> str:
     for word in words:
         if word.startswith("file="):
-            return word[len("file="):]
+            return word[len("file=") :]
     return default
 
 

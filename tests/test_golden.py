@@ -5,18 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from render import WIDTH, run, stable
+from render import run, stable
 
 GOLDEN = Path(__file__).parent / "golden"
 
 CASES = {
     "simulate-spec-example": ["simulate", "tests/golden/spec-example.yaml"],
-    "explain-spec-example": ["explain", "tests/golden/spec-example.yaml", "--loss", "800M",
-                             "--loss", "50M", "--loss", "3M"],
+    "explain-spec-example": [
+        "explain",
+        "tests/golden/spec-example.yaml",
+        "--loss",
+        "800M",
+        "--loss",
+        "50M",
+        "--loss",
+        "3M",
+    ],
     "simulate-chinese-labels": ["simulate", "tests/golden/chinese-labels.yaml", "--units", "万"],
-    "explain-chinese-labels": ["explain", "tests/golden/chinese-labels.yaml", "--loss", "3亿",
-                               "--loss", "4亿"],
+    "explain-chinese-labels": [
+        "explain",
+        "tests/golden/chinese-labels.yaml",
+        "--loss",
+        "3亿",
+        "--loss",
+        "4亿",
+    ],
 }
 
 

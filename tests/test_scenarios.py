@@ -31,7 +31,9 @@ def test_shipped_scenario_runs(path: Path) -> None:
     assert isinstance(total, dict)
     parties = data["parties"]
     assert isinstance(parties, dict)
-    assert sum(entry["mean"] for entry in parties.values()) == pytest.approx(total["mean"], rel=1e-9)
+    assert sum(entry["mean"] for entry in parties.values()) == pytest.approx(
+        total["mean"], rel=1e-9
+    )
     assert result.balance["max_abs_error"] <= 1e-6 * max(1.0, float(total["max"]))
     # Without a residual party, the given loss must come from a named source.
     source = None if scenario.residual_party() else next(iter(scenario.source_bearers()))
