@@ -144,10 +144,13 @@ def format_amount(value: float, unit: str | None = None) -> str:
         return UNLIMITED
     if unit is not None:
         scaled = value / UNIT_CHOICES[unit]
+        if 0 < abs(scaled) < 0.001:
+            return f"{'-' if scaled < 0 else ''}<0.001{unit}"
         return f"{_significant(scaled)}{unit}"
     magnitude = abs(value)
     for step, suffix in _UNIT_STEPS:
-        if magnitude >= step:
+        # From 999.5 of the unit below on, the amount reads as 1 of this unit, not 1,000.
+        if magnitude >= step * 0.9995:
             return f"{_significant(value / step)}{suffix}"
     if magnitude == 0:
         return "0"
@@ -155,6 +158,7 @@ def format_amount(value: float, unit: str | None = None) -> str:
 
 
 def _significant(number: float) -> str:
+    """At least three significant figures, thousands separated: 1,234 · 85.5 · 0.855."""
     magnitude = abs(number)
     if magnitude == 0:
         return "0"
@@ -162,10 +166,8 @@ def _significant(number: float) -> str:
         text = f"{number:,.0f}"
     elif magnitude >= 10:
         text = f"{number:.1f}"
-    elif magnitude >= 0.01:
-        text = f"{number:.2f}"
     else:
-        text = f"{number:.2g}"
+        text = f"{number:.3g}"
     if "." in text and "e" not in text:
         text = text.rstrip("0").rstrip(".")
     return text

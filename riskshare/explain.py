@@ -24,14 +24,29 @@ from riskshare.simulation import (
 
 
 @dataclass(frozen=True)
+class Note:
+    """One part of the reason for a payout, with its amounts kept as numbers."""
+
+    template: str  # "limit reached ({0} per event)"
+    amounts: tuple[float, ...] = ()
+
+    def text(self, unit: str | None = None) -> str:
+        return self.template.format(*(format_amount(a, unit) for a in self.amounts))
+
+
+@dataclass(frozen=True)
 class LayerStep:
-    """What one layer did with one event."""
+    """What one layer did with one event, and why."""
 
     layer: str
     party: str
     subject: float
     paid: float
-    reason: str
+    notes: tuple[Note, ...]
+
+    def reason(self, unit: str | None = None) -> str:
+        """Why the layer paid what it paid, in words, amounts in ``unit``."""
+        return "; ".join(note.text(unit) for note in self.notes)
 
 
 @dataclass(frozen=True)
@@ -116,9 +131,9 @@ def explain(
                 party=plan.parties[terms.party],
                 subject=float(trace.subject[e]),
                 paid=float(allocation.payouts[j, e]),
-                reason=_reason(terms, trace, e),
+                notes=_reason(terms, trace, e),
             )
-            for j, (terms, trace) in enumerate(zip(plan.layers, allocation.traces))
+            for j, (terms, trace) in enumerate(zip(plan.layers, allocation.traces, strict=True))
         )
         events.append(
             ExplainedEvent(float(loss), steps, _party_amounts(plan, names, allocation.nets[:, e]))
@@ -148,42 +163,45 @@ def _party_amounts(plan: Plan, names: list[str], nets: np.ndarray) -> dict[str, 
     return {name: amounts[name] for name in names}
 
 
-def _reason(terms: LayerTerms, trace: LayerTrace, e: int) -> str:
-    """Why the layer paid what it paid for event ``e``, in words."""
+def _reason(terms: LayerTerms, trace: LayerTrace, e: int) -> tuple[Note, ...]:
+    """Why the layer paid what it paid for event ``e``."""
     s = float(trace.subject[e])
     occurrence = float(trace.occurrence[e])
     before, after = float(trace.aggregate_before[e]), float(trace.aggregate_after[e])
     aggregate = terms.has_aggregate or terms.reinstatements is not None
+    capped = math.isfinite(terms.aggregate_limit)
     if s <= 0:
-        return "nothing to take: the subject is zero"
+        return (Note("nothing to take: the subject is zero"),)
     if terms.franchise > 0 and s < terms.franchise:
-        return f"franchise not met ({format_amount(s)} < {format_amount(terms.franchise)})"
+        return (Note("franchise not met ({0} < {1})", (s, terms.franchise)),)
     if s <= terms.attachment:
-        return f"below attachment ({format_amount(s)} ≤ {format_amount(terms.attachment)})"
+        return (Note("below attachment ({0} ≤ {1})", (s, terms.attachment)),)
     notes = []
     if math.isfinite(terms.limit) and occurrence >= terms.limit:
-        notes.append(f"limit reached ({format_amount(terms.limit)} per event)")
+        notes.append(Note("limit reached ({0} per event)", (terms.limit,)))
     if aggregate:
-        if math.isfinite(terms.aggregate_limit) and before >= terms.aggregate_limit:
-            return f"aggregate used up ({format_amount(terms.aggregate_limit)} a year)"
+        if capped and before >= terms.aggregate_limit:
+            return (Note("aggregate used up ({0} a year)", (terms.aggregate_limit,)),)
         if after == 0:
-            return (
-                f"within the annual aggregate retention of "
-                f"{format_amount(terms.aggregate_attachment)}"
+            retention = Note(
+                "within the annual aggregate retention of {0}", (terms.aggregate_attachment,)
             )
+            return (retention,)
         if after - before < occurrence:
-            if math.isfinite(terms.aggregate_limit) and after >= terms.aggregate_limit:
-                notes.append(f"aggregate used up ({format_amount(terms.aggregate_limit)} a year)")
+            if capped and after >= terms.aggregate_limit:
+                notes.append(Note("aggregate used up ({0} a year)", (terms.aggregate_limit,)))
             else:
                 notes.append(
-                    f"part within the annual aggregate retention of "
-                    f"{format_amount(terms.aggregate_attachment)}"
+                    Note(
+                        "part within the annual aggregate retention of {0}",
+                        (terms.aggregate_attachment,),
+                    )
                 )
     if terms.share != 1.0:
-        notes.append(f"{terms.share * 100:g}% share")
+        notes.append(Note(f"{terms.share * 100:g}% share"))
     if not notes:
-        return f"in the layer ({format_amount(occurrence)} above {format_amount(terms.attachment)})"
-    return "; ".join(notes)
+        notes.append(Note("in the layer ({0} above {1})", (occurrence, terms.attachment)))
+    return tuple(notes)
 
 
 def _premium_flows(

@@ -293,7 +293,7 @@ def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
                 labels.get(step.party, step.party),
                 f.amount(step.subject),
                 f.amount(step.paid),
-                step.reason,
+                step.reason(f.unit),
             )
         parts.append(table)
     totals = _table(f"The year's totals ({scenario.currency})")

@@ -138,7 +138,7 @@ def test_shares_refused(value: object, message: str) -> None:
         (123_456_789, None, "123M"),
         (-5e6, None, "-5M"),
         (12.345, None, "12.3"),
-        (0.001234, None, "0.0012"),
+        (0.001234, None, "0.00123"),
         (0, None, "0"),
         (math.inf, None, "unlimited"),
         (math.nan, None, "–"),
@@ -146,6 +146,12 @@ def test_shares_refused(value: object, message: str) -> None:
         (5e4, "万", "5万"),
         (1.5e6, "M", "1.5M"),
         (2.5e9, "B", "2.5B"),
+        (999_499, None, "999k"),
+        (999_500, None, "1M"),
+        (999.6e6, None, "1B"),
+        (0.855e8, "亿", "0.855亿"),
+        (7, "亿", "<0.001亿"),
+        (-7, "亿", "-<0.001亿"),
     ],
 )
 def test_format_amount(value: float, unit: str | None, text: str) -> None:
