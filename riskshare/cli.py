@@ -201,6 +201,22 @@ def _progress_bar(years: int) -> Iterator[Progress | None]:
         yield lambda done, total: bar.update(task, completed=done)
 
 
+@contextmanager
+def _running(scenario: Scenario, years: int | None) -> Iterator[Progress | None]:
+    """The progress bar of a run; a warning first where --years outruns an events file."""
+    run_years = years if years is not None else scenario.simulation.years
+    covered = scenario.simulation.years
+    if scenario.event_table is not None and run_years > covered:
+        _stderr().print(
+            f"warning: {scenario.events_file} covers {covered:,} years; the other "
+            f"{run_years - covered:,} of the {run_years:,} simulated years have no events, "
+            "which lowers every expected amount",
+            markup=False,
+        )
+    with _progress_bar(run_years) as progress:
+        yield progress
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"riskshare {__version__}")
@@ -259,8 +275,7 @@ def simulate(
     if plot_path is not None:
         _needs_report_extra()
     scenario = _load(scenario_path)
-    run_years = years if years is not None else scenario.simulation.years
-    with _progress_bar(run_years) as progress:
+    with _running(scenario, years) as progress:
         result = _guard(lambda: simulate_scenario(scenario, years, seed, progress=progress))
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
@@ -291,8 +306,7 @@ def report(
     """Write a one-file HTML report: the tower, who pays, exceedance curves and the tables."""
     _needs_report_extra()
     scenario = _load(scenario_path)
-    run_years = years if years is not None else scenario.simulation.years
-    with _progress_bar(run_years) as progress:
+    with _running(scenario, years) as progress:
         result = _guard(lambda: simulate_scenario(scenario, years, seed, progress=progress))
     from riskshare.html_report import report_html
 
@@ -378,8 +392,7 @@ def compare(
     if len(scenario_paths) < 2:
         raise typer.BadParameter("give two or more scenario files", param_hint="SCENARIO...")
     scenarios = [_load(path) for path in scenario_paths]
-    run_years = years if years is not None else scenarios[0].simulation.years
-    with _progress_bar(run_years) as progress:
+    with _running(scenarios[0], years) as progress:
         result = _guard(lambda: compare_scenarios(scenarios, years, seed, progress=progress))
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
@@ -443,8 +456,7 @@ def sweep(
         except GridError as error:
             raise typer.BadParameter(str(error), param_hint="--set") from None
 
-    run_years = years if years is not None else scenario.simulation.years
-    with _progress_bar(run_years) as progress:
+    with _running(scenario, years) as progress:
         result = _guard(lambda: run(progress))
     console = _stderr()
     for point in result.points:

@@ -252,3 +252,11 @@ def test_schema_accepts_every_shipped_scenario() -> None:
     for path in files:
         errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text("utf-8")))]
         assert errors == [], path
+
+
+def test_years_beyond_an_events_file_are_warned_about() -> None:
+    result = run("simulate", "scenarios/cat-model-ylt.yaml", "--years", "2000", "--quiet")
+    assert result.exit_code == 0
+    assert "warning: cat-model-ylt.csv covers 1,000 years" in result.stderr
+    quiet = run("simulate", "scenarios/cat-model-ylt.yaml", "--years", "500", "--quiet")
+    assert "warning" not in quiet.stderr
