@@ -1,0 +1,224 @@
+"""Premiums, reinstatement premiums and subsidies (scenario format 1.1).
+
+Hand-computed cases from the issue, the two properties it names (costs add up to
+the ground-up loss every year; a subsidy moves cost one for one), and the fast core's
+cost figures, premiums, loss ratios and rates on line against the scalar reference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import reference
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from strategies import Case, build, cases, errors, fast_allocation, table
+
+from riskshare.plan import compile_plan
+from riskshare.scenario import Scenario
+from riskshare.simulation import annual_series, layer_premiums, simulate
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+PARTIES = {
+    "ent": {"kind": "enterprise"},
+    "ins": {"kind": "insurer"},
+    "gov": {"kind": "government"},
+}
+
+
+def priced(layer: dict[str, Any], rows: list[tuple[int, str, float]]) -> Scenario:
+    data = {
+        "name": "priced",
+        "parties": PARTIES,
+        "events_file": "given.csv",
+        "layers": [{"name": "X", "party": "ins", **layer}],
+    }
+    scenario = build(data, table(rows))
+    assert not errors(scenario)
+    return scenario
+
+
+def costs(result: dict[str, Any]) -> dict[str, float]:
+    return {name: entry["cost"]["mean"] for name, entry in result["parties"].items()}
+
+
+# --- hand-computed -----------------------------------------------------------------
+
+REINSTATED = {
+    "attachment": 100,
+    "limit": 100,
+    "reinstatements": 2,
+    "premium": {"amount": 10},
+    "reinstatement_premium": "100%",
+}
+
+
+@pytest.mark.parametrize(
+    ("losses", "payouts", "reinstatement_premiums", "ent_cost", "ins_cost"),
+    [
+        pytest.param(
+            # 100 xs 100, two reinstatements: aggregate limit 100 × 3 = 300; reinstated
+            # are the first n × limit = 200 of the year's payouts.
+            # 150: o = 50; C = A = 50; a = 50; R = min(50, 200) − 0 = 50 → 100% × 10 × 50/100 = 5
+            # 250: o = 100; C = A = 150; a = 100; R = min(150, 200) − 50 = 100 → 10 × 100/100 = 10
+            # ent keeps 100 + 150 = 250 and pays 10 + 5 + 10: cost 275
+            # ins pays 50 + 100 = 150 and receives 25: cost 125.  275 + 125 = 400 = the losses
+            [150.0, 250.0],
+            [50.0, 100.0],
+            [5.0, 10.0],
+            275.0,
+            125.0,
+            id="issue_two_reinstatements_150_250",
+        ),
+        pytest.param(
+            # as above, then 300: o = 100; C = A = 250; a = 100; R = min(250, 200) − 150 = 50 → 5
+            # then 400: o = 100; C = 350; A = min(350, 300) = 300; a = 50; R = 200 − 200 = 0
+            # ent keeps 100 + 150 + 200 + 350 = 800, pays 10 + 20: 830
+            # ins pays 50 + 100 + 100 + 50 = 300, receives 30: 270.  830 + 270 = 1100
+            [150.0, 250.0, 300.0, 400.0],
+            [50.0, 100.0, 100.0, 50.0],
+            [5.0, 10.0, 5.0, 0.0],
+            830.0,
+            270.0,
+            id="issue_two_reinstatements_used_up",
+        ),
+    ],
+)
+def test_reinstatement_premiums_by_hand(
+    losses: list[float],
+    payouts: list[float],
+    reinstatement_premiums: list[float],
+    ent_cost: float,
+    ins_cost: float,
+) -> None:
+    scenario = priced(REINSTATED, [(1, "", loss) for loss in losses])
+    allocation = fast_allocation(scenario, 1)
+    np.testing.assert_allclose(allocation.payouts[0], payouts)
+    # R_i at 100%; the charge is r × premium × R_i ÷ limit
+    np.testing.assert_allclose(1.0 * 10 * allocation.reinstated[0] / 100, reinstatement_premiums)
+    result: Any = simulate(scenario, years=1).to_dict()
+    assert costs(result) == pytest.approx({"ent": ent_cost, "ins": ins_cost, "gov": 0.0})
+    layer = result["layers"]["X"]
+    assert layer["premium"] == 10.0
+    assert layer["loss_ratio"] == pytest.approx(sum(payouts) / 10)
+    assert layer["rate_on_line"] == pytest.approx(0.1)  # 10 ÷ 100
+
+
+def test_an_80_percent_subsidy_on_a_3_percent_rate_on_line() -> None:
+    # premium = 3% × limit 1,000 = 30; gov pays 80% = 24, ent the other 6.
+    # year 1, a loss of 500: ins pays min(500 − 100, 1000) = 400, ent keeps 100.
+    #   ent 100 + 6 = 106;  gov 24;  ins 400 − 30 = 370   (sum 500)
+    # year 2, no loss: ent 6; gov 24; ins −30              (sum 0)
+    scenario = priced(
+        {
+            "attachment": 100,
+            "limit": 1000,
+            "premium": {"rate_on_line": "3%"},
+            "subsidy": {"party": "gov", "share": "80%"},
+        },
+        [(1, "", 500.0)],
+    )
+    result: Any = simulate(scenario, years=2).to_dict()
+    assert costs(result) == pytest.approx(
+        {"ent": (106 + 6) / 2, "gov": 24.0, "ins": (370 - 30) / 2}
+    )
+    assert result["parties"]["gov"]["cost"]["std"] == pytest.approx(0.0, abs=1e-12)
+    assert result["parties"]["ins"]["cost"]["prob_positive"] == 0.5  # 370 > 0, −30 < 0
+    assert result["parties"]["ins"]["cost"]["max"] == pytest.approx(370.0)
+    layer = result["layers"]["X"]
+    assert layer["premium"] == pytest.approx(30.0)
+    assert layer["rate_on_line"] == pytest.approx(0.03)
+    assert layer["loss_ratio"] == pytest.approx(200 / 30)  # expected payout 400 / 2 years
+
+
+def test_a_loading_prices_the_simulated_expected_payout() -> None:
+    # payouts 50 (year 1) and 0 (year 2): expected 25; loading 20% → premium 30
+    scenario = priced({"attachment": 50, "premium": {"loading": "20%"}}, [(1, "", 100.0)])
+    result: Any = simulate(scenario, years=2).to_dict()
+    assert result["layers"]["X"]["premium"] == pytest.approx(30.0)
+    assert result["layers"]["X"]["loss_ratio"] == pytest.approx(25 / 30)
+    assert result["layers"]["X"]["rate_on_line"] is None  # no finite limit
+
+
+def test_without_sources_the_premium_is_not_charged_to_a_bystander() -> None:
+    # A ground_up layer's premium is paid by the bearer of its sources. With no
+    # source at all (`events: []`), compile_plan leaves the payer at -1, and
+    # premium_flows charges flows[-1]: the last party written, here `gov`, which
+    # has nothing to do with the layer. The residual party (ent) should pay.
+    scenario = Scenario.model_validate(
+        {
+            "name": "no sources",
+            "parties": PARTIES,
+            "events": [],
+            "layers": [{"name": "X", "party": "ins", "premium": {"amount": 10}}],
+        }
+    )
+    assert not errors(scenario)
+    result: Any = simulate(scenario, years=10).to_dict()
+    assert costs(result) == {"ent": 10.0, "ins": -10.0, "gov": 0.0}
+
+
+# --- properties ----------------------------------------------------------------------
+
+
+def cost_years(scenario: Scenario, years: int) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(costs per party and year, ground-up loss per year, premiums) from the fast core."""
+    plan = compile_plan(scenario)
+    premiums = layer_premiums(plan, 0, years)
+    assert premiums is not None
+    series = annual_series(plan, fast_allocation(scenario, years), premiums)
+    cost = np.array([series[f"cost:{i}"] for i in range(len(plan.parties))])
+    return cost, series["total"], premiums
+
+
+@SETTINGS
+@given(cases(priced=True))
+def test_costs_add_up_to_the_ground_up_loss_every_year(case: Case) -> None:
+    cost, total, premiums = cost_years(case.scenario, case.years)
+    scale = case.loss_scale + float(np.sum(np.abs(premiums)))
+    np.testing.assert_allclose(cost.sum(axis=0), total, rtol=0, atol=1e-9 * scale)
+
+
+@SETTINGS
+@given(cases(priced=True), st.data())
+def test_a_subsidy_moves_cost_from_the_cedent_to_the_subsidiser(
+    case: Case, data: st.DataObject
+) -> None:
+    scenario = case.scenario
+    plain = scenario.model_dump(by_alias=True, exclude_none=True, mode="json")
+    for entry in plain["layers"]:
+        entry.pop("subsidy", None)
+    priced_layers = [j for j, entry in enumerate(plain["layers"]) if "premium" in entry]
+    j = data.draw(st.sampled_from(priced_layers))
+    base = build(plain, scenario.event_table)
+    payer = reference.cedent(base, base.layers[j])
+    giver = data.draw(st.sampled_from([p for p in base.parties if p != payer]))
+    share = data.draw(st.sampled_from((0.8, 0.5, 1.0, 0.25)))
+    subsidised_data = {**plain, "layers": [dict(entry) for entry in plain["layers"]]}
+    subsidised_data["layers"][j]["subsidy"] = {"party": giver, "share": share}
+    subsidised = build(subsidised_data, scenario.event_table)
+    assume(not errors(subsidised))
+
+    before, _, premiums = cost_years(base, case.years)
+    after, _, premiums_after = cost_years(subsidised, case.years)
+    np.testing.assert_array_equal(premiums, premiums_after)
+    moved = share * premiums[j]
+    parties = list(base.parties)
+    expected = before.copy()
+    expected[parties.index(payer)] -= moved
+    expected[parties.index(giver)] += moved
+    scale = case.loss_scale + float(np.sum(np.abs(premiums)))
+    np.testing.assert_allclose(after, expected, rtol=0, atol=1e-9 * scale)
+
+
+@SETTINGS
+@given(cases(priced=True))
+def test_cost_figures_premiums_and_ratios_equal_the_reference(case: Case) -> None:
+    fast = simulate(case.scenario, years=case.years, seed=0).to_dict()
+    ref = reference.run(case.scenario, case.years)
+    assert ref.premium is not None
+    scale = case.loss_scale + sum(abs(p) for p in ref.premium.values())
+    reference.assert_figures_match(fast, ref.figures, scale)
