@@ -161,6 +161,21 @@ def test_without_sources_the_premium_is_not_charged_to_a_bystander() -> None:
     assert costs(result) == {"ent": 10.0, "ins": -10.0, "gov": 0.0}
 
 
+def test_a_premium_nobody_can_pay_is_refused() -> None:
+    # No source and no residual party (no enterprise): nobody bears ground_up, so
+    # nobody can be named as the cedent. check_scenario accepts it and the run
+    # charges the premium to flows[-1], the last party (`gov`). It should ask for
+    # `payer: PARTY`, as it does when the sources have different bearers.
+    scenario = Scenario.model_validate({
+        "name": "nobody pays",
+        "parties": {"ins": {"kind": "insurer"}, "re": {"kind": "reinsurer"},
+                    "gov": {"kind": "government"}},
+        "events": [],
+        "layers": [{"name": "X", "party": "ins", "premium": {"amount": 10}}],
+    })  # fmt: skip
+    assert any("payer" in message for message in errors(scenario))
+
+
 # --- properties ----------------------------------------------------------------------
 
 
