@@ -52,8 +52,10 @@ class YearLayout:
     one bounds the number of steps whatever a year loss table holds.
     """
 
-    def __init__(self, year: IntArray, n_years: int, counts: IntArray | None = None) -> None:
+    def __init__(self, year: IntArray | None, n_years: int, counts: IntArray | None = None) -> None:
+        """Lay out events whose years (non-decreasing) are ``year``, or that number ``counts``."""
         if counts is None:
+            assert year is not None
             counts = np.bincount(year, minlength=n_years)
         self.n_years = n_years
         self.n = n = int(counts.sum())

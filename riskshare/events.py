@@ -123,37 +123,69 @@ def block_rng(seed: int, block: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
 
 
-def simulate_block(
-    samplers: list[SourceSampler], seed: int, block: int, first_year: int, n_years: int
-) -> EventBlock:
-    """Draw the events of one block, every source's events merged in time order."""
+@dataclass(frozen=True)
+class Draws:
+    """A block's draws, source after source, before they are put in time order.
+
+    ``key`` is each event's year plus its time within the year; ``counts`` the number
+    of events of each year, all sources together.
+    """
+
+    n_years: int
+    counts: IntArray
+    year: IntArray
+    source: IntArray
+    loss: FloatArray
+    key: FloatArray
+
+    def time_order(self) -> npt.NDArray[np.intp]:
+        """The draws' indices in the order the events are applied (stable on ties)."""
+        return np.argsort(self.key, kind="stable")
+
+
+def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: int) -> Draws:
+    """Draw the events of one block: for each source its counts, losses, then times."""
     rng = block_rng(seed, block)
+    counts = np.zeros(n_years, dtype=np.int64)
     years: list[IntArray] = []
     losses: list[FloatArray] = []
     sources: list[IntArray] = []
     keys: list[FloatArray] = []
+    every_year = np.arange(n_years, dtype=np.int64)
     for index, sampler in enumerate(samplers):
-        counts = sampler.frequency(rng, n_years)
-        total = int(counts.sum())
-        year = np.repeat(np.arange(n_years, dtype=np.int64), counts)
+        source_counts = sampler.frequency(rng, n_years)
+        counts += source_counts
+        total = int(source_counts.sum())
+        year = np.repeat(every_year, source_counts)
         losses.append(sampler.severity(rng, total))
-        times = rng.random(total)
-        keys.append(np.add(year, times))
+        keys.append(np.add(year, rng.random(total)))
         years.append(year)
         sources.append(np.full(total, index, dtype=np.int64))
     if not samplers:
         empty = np.zeros(0)
-        return EventBlock(
-            first_year, n_years, empty.astype(np.int64), empty.astype(np.int64), empty
-        )
-    key = np.concatenate(keys)
-    order = np.argsort(key, kind="stable")
+        return Draws(n_years, counts, empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+    return Draws(
+        n_years=n_years,
+        counts=counts,
+        year=np.concatenate(years),
+        source=np.concatenate(sources),
+        loss=np.concatenate(losses),
+        key=np.concatenate(keys),
+    )
+
+
+def simulate_block(
+    samplers: list[SourceSampler], seed: int, block: int, first_year: int, n_years: int
+) -> EventBlock:
+    """Draw the events of one block, every source's events merged in time order."""
+    draws = draw_block(samplers, seed, block, n_years)
+    order = draws.time_order()
     return EventBlock(
         first_year=first_year,
         n_years=n_years,
-        year=np.concatenate(years)[order],
-        source=np.concatenate(sources)[order],
-        loss=np.concatenate(losses)[order],
+        year=draws.year[order],
+        source=draws.source[order],
+        loss=draws.loss[order],
     )
 
 

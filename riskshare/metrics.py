@@ -31,8 +31,13 @@ from riskshare.events import FloatArray
 
 RETURN_PERIODS = (10, 50, 100, 200, 500, 1000)
 TAIL_SHARE = 0.1
+TVAR_SHARE = 0.01
+#: Every quantile the figures read: var_99, var_995 and the return periods'.
+REPORTED_QUANTILES = (0.99, 0.995, *(1 - 1 / t for t in RETURN_PERIODS))
 #: Fewest kept values equal to the floor that are worth turning into a count.
 TIES_WORTH_COUNTING = 64
+#: Sort rather than partition where more than one value in this many repeats another.
+SELECT_BY_SORTING = 4
 
 
 def tail_size(years: int) -> int:
@@ -74,39 +79,49 @@ class SeriesSummary:
     _pending_count: int = 0
     _floor: float | None = None  # no value at or below it can enter the kept tail
     _sorted: bool = True
+    _sorted_from: float = math.inf  # _kept[_sorted_from:] is sorted, the rest below it
+    _fixed: frozenset[int] = frozenset()  # indices of _kept known to hold their sorted value
     _derived: Derivation | None = field(default=None, repr=False)
     #: Offered values held before they are folded into the kept tail.
     pending_limit: int = field(default=0, repr=False)
 
     # --- adding and merging -----------------------------------------------------------
 
-    def add(self, annual: FloatArray, *, tail: bool = True) -> None:
+    def add(self, annual: FloatArray, *, tail: bool = True, above: float | None = None) -> None:
         """Fold in the annual amounts of the next block of years.
 
         ``tail=False`` folds in the moments only: for a series whose tail is derived
-        from another's (:meth:`derive_tail`).
+        from another's (:meth:`derive_tail`). ``above`` keeps only the values above it
+        for the tail: for a block's summary whose run already keeps that many larger
+        values (then the block's own tail is not its own figures' any more).
         """
         n = len(annual)
         if n == 0:
             return
         mean = float(np.mean(annual))
         deviation = annual - mean
+        # numpy's pairwise sum of squares, not BLAS's dot: the same bits on every
+        # machine and thread count, and no BLAS threads to wake in a worker process
+        np.square(deviation, out=deviation)
         other = SeriesSummary(
             self.keep,
             n=n,
             mean=mean,
-            m2=float(np.dot(deviation, deviation)),
+            m2=float(deviation.sum()),
             positive=int(np.count_nonzero(annual > 0)),
             maximum=float(np.max(annual)),
         )
         if self.threshold is not None:
-            above = np.subtract(annual, self.threshold, out=deviation)
-            np.maximum(above, 0.0, out=above)
-            other.over = int(np.count_nonzero(above))
-            other.excess = float(np.sum(above))
+            over = np.subtract(annual, self.threshold, out=deviation)
+            np.maximum(over, 0.0, out=over)
+            other.over = int(np.count_nonzero(over))
+            other.excess = float(np.sum(over))
         self.merge_moments(other)
         if tail and self._derived is None:
-            self._offer(annual, copy=True)
+            if above is not None:
+                self._offer(annual[annual > above], copy=False)
+            else:
+                self._offer(annual, copy=True)
 
     def merge(self, other: SeriesSummary) -> None:
         """Fold in the summary of the years that follow this one's."""
@@ -118,6 +133,11 @@ class SeriesSummary:
     def merge_moments(self, other: SeriesSummary) -> None:
         """Fold in ``other``'s count, moments and counts (the years that follow this one's)."""
         if other.n == 0:
+            return
+        if self.n == 0:  # merging into nothing leaves the other's figures to the bit
+            self.n, self.mean, self.m2 = other.n, other.mean, other.m2
+            self.positive, self.maximum = other.positive, other.maximum
+            self.over, self.excess = other.over, other.excess
             return
         n = self.n + other.n
         delta = other.mean - self.mean
@@ -169,6 +189,17 @@ class SeriesSummary:
         """
         values = self.candidates(floor)
         self._kept, self._ties, self._floor, self._sorted = values, 0, None, False
+        self._sorted_from, self._fixed = math.inf, frozenset()
+
+    def forget_tail(self) -> None:
+        """Drop the kept values (once they are merged elsewhere), keeping the moments."""
+        self._kept, self._ties, self._pending, self._pending_count = np.zeros(0), 0, [], 0
+        self._floor, self._sorted = None, True
+
+    @property
+    def derived(self) -> Derivation | None:
+        """Where the kept tail comes from, when it is another series' (:meth:`derive_tail`)."""
+        return self._derived
 
     @property
     def floor(self) -> float | None:
@@ -199,6 +230,7 @@ class SeriesSummary:
     def _compact(self) -> None:
         if not self._pending:
             return
+        self._sorted_from, self._fixed = math.inf, frozenset()
         values = np.concatenate((self._kept, *self._pending))
         self._pending, self._pending_count = [], 0
         surplus = len(values) + self._ties - self.keep
@@ -211,7 +243,18 @@ class SeriesSummary:
             return
         cut = surplus - self._ties
         self._ties = 0
-        values.partition(cut)
+        lowest = values.min()
+        at_lowest = values == lowest
+        count = int(np.count_nonzero(at_lowest))
+        if count >= cut:  # all that goes is the lowest value: no selection needed
+            self._floor = float(lowest)
+            self._ties = count - cut
+            self._kept = values[~at_lowest]
+            return
+        if count >= TIES_WORTH_COUNTING:
+            values = values[~at_lowest]
+            cut -= count
+        self._sorted = _select(values, cut)
         kept = values[cut:]
         floor = float(kept[0])
         self._floor = floor
@@ -233,6 +276,29 @@ class SeriesSummary:
             self._sorted = True
         return self._kept
 
+    def _in_place(self, index: int) -> bool:
+        """Whether ``_kept[index]`` holds the value it would hold sorted."""
+        return self._sorted or index >= self._sorted_from or index in self._fixed
+
+    def _arrange(self, positions: list[int], top: int) -> None:
+        """Put the tail's values at ``positions`` and its ``top`` largest in sorted place.
+
+        A selection, cheaper than sorting the whole tail, for the few order
+        statistics a run's figures read.
+        """
+        if self._derived is not None:
+            self._derived.source._arrange(positions, top)
+            return
+        self._compact()
+        kept = self._kept
+        if self._sorted or not len(kept):
+            return
+        start = max(0, len(kept) - top)
+        fixed = sorted({p - self._ties for p in positions} & set(range(start)))
+        kept.partition([*fixed, start] if start < len(kept) else fixed)
+        kept[start:].sort()
+        self._sorted_from, self._fixed = start, frozenset(fixed)
+
     @property
     def tail_length(self) -> int:
         """How many values the kept tail holds (``min(n, keep)``)."""
@@ -246,19 +312,24 @@ class SeriesSummary:
         if self._derived is not None:
             value = self._derived.source._value_at(i)
             return float(self._derived.apply(np.array([value]))[0])
-        kept = self._sorted_kept()
         if i < self._ties:
             assert self._floor is not None
             return self._floor
+        self._compact()
+        kept = self._kept if self._in_place(i - self._ties) else self._sorted_kept()
         return float(kept[i - self._ties])
 
     def _top(self, count: int) -> FloatArray:
         """The ``count`` largest kept values, ascending."""
         if self._derived is not None:
             return self._derived.apply(self._derived.source._top(count))
-        kept = self._sorted_kept()
+        self._compact()
+        kept = self._kept
         if count <= len(kept):
+            if not self._in_place(len(kept) - count):
+                kept = self._sorted_kept()
             return kept[len(kept) - count :]
+        kept = self._sorted_kept()
         assert self._floor is not None
         return np.concatenate((np.full(count - len(kept), self._floor), kept))
 
@@ -266,6 +337,15 @@ class SeriesSummary:
     def tail(self) -> FloatArray:
         """The kept largest values, ascending."""
         return self._top(self.tail_length)
+
+    def _positions(self, q: float) -> tuple[int, int]:
+        """Where in the kept tail the two values that the quantile ``q`` reads are."""
+        length = self.tail_length
+        virtual = (self.n - 1) * q
+        if virtual >= self.n - 1:
+            return length - 1, length - 1
+        below = math.floor(virtual) - (self.n - length)
+        return below, below + 1
 
     def quantile(self, q: float) -> float:
         """numpy's default (linear) quantile of the whole series, from its largest values."""
@@ -299,6 +379,10 @@ class SeriesSummary:
 
     def figures(self) -> dict[str, object]:
         """The spec's figures of this series."""
+        self._arrange(
+            [p for q in REPORTED_QUANTILES for p in self._positions(q)],
+            math.ceil(TVAR_SHARE * self.n),
+        )
         std = math.sqrt(self.m2 / self.n) if self.n else 0.0
         return {
             "mean": self.mean,
@@ -307,7 +391,7 @@ class SeriesSummary:
             "prob_positive": self.positive / self.n if self.n else 0.0,
             "var_99": self.quantile(0.99),
             "var_995": self.quantile(0.995),
-            "tvar_99": self.tail_mean(0.01),
+            "tvar_99": self.tail_mean(TVAR_SHARE),
             "max": self.maximum,
             "return_periods": self.return_periods(),
         }
@@ -321,6 +405,24 @@ class SeriesSummary:
             "prob_over_budget": self.over / self.n if self.n else 0.0,
             "expected_over_budget": self.excess / self.n if self.n else 0.0,
         }
+
+
+def _select(values: FloatArray, cut: int) -> bool:
+    """Put the ``cut`` smallest of ``values`` first and the smallest of the rest at ``cut``.
+
+    numpy's partition slows down tenfold and more where many values are equal (the
+    zeros of a layer that seldom pays, an amount capped by a limit), and its sort is
+    several times slower than partition on distinct values but fast on repeated ones:
+    a sample of the values picks the one that suits. Returns whether ``values`` ended
+    up sorted.
+    """
+    sample = np.sort(values[:: max(1, len(values) // 1024)])
+    repeated = np.count_nonzero(sample[1:] == sample[:-1])
+    if repeated * SELECT_BY_SORTING > len(sample):
+        values.sort()
+        return True
+    values.partition(cut)
+    return False
 
 
 def share_of(mean: float, total_mean: float) -> float | None:

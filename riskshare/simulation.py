@@ -11,16 +11,23 @@ import numpy as np
 
 from riskshare import __version__
 from riskshare.allocation import RESIDUE, Allocation, allocate
+from riskshare.blocks import premium_flows as premium_flows
+from riskshare.blocks import reinstatement_rates as reinstatement_rates
 from riskshare.errors import RunError
 from riskshare.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
 from riskshare.metrics import SeriesSummary, share_of, tail_size
+from riskshare.parallel import cores
 from riskshare.plan import Plan, compile_plan
 from riskshare.scenario import Scenario
+from riskshare.streaming import Streamed, loading_premiums, stream, with_premiums
 
 Progress = Callable[[int, int], None]
 
 #: Largest imbalance, relative to the event's loss, that a run accepts.
 BALANCE_TOLERANCE = 1e-9
+#: Shortest run that uses every core unless told otherwise: shorter ones gain less
+#: than starting the workers costs.
+PARALLEL_MIN_YEARS = 200_000
 
 
 def events_of_block(plan: Plan, seed: int, block: int, first_year: int, n_years: int) -> EventBlock:
@@ -42,8 +49,9 @@ def check_balance(allocation: Allocation) -> float:
     error = np.abs(allocation.nets.sum(axis=0) - loss)
     worst = int(np.argmax(error / scale))
     if error[worst] > BALANCE_TOLERANCE * scale[worst]:
+        year = allocation.block.first_year + allocation.block.year[worst] + 1
         raise RunError(
-            f"balance check failed: in year {allocation.block.first_year + allocation.block.year[worst] + 1}, "
+            f"balance check failed: in year {year}, "
             f"the parties' nets add up to {allocation.nets[:, worst].sum()!r} for a loss of "
             f"{loss[worst]!r}"
         )
@@ -97,33 +105,9 @@ class BlockResult:
         self.payout_sums += other.payout_sums
 
 
-def premium_flows(plan: Plan, premiums: FloatArray) -> FloatArray:
-    """Each party's annual premium outgo less income (subsidies included), before claims."""
-    flows = np.zeros(len(plan.parties))
-    for layer, premium in zip(plan.layers, premiums):
-        if layer.premium_form is None:
-            continue
-        subsidised = sum(share for _, share in layer.subsidies)
-        flows[layer.payer] += premium * (1.0 - subsidised)
-        for party, share in layer.subsidies:
-            flows[party] += premium * share
-        flows[layer.party] -= premium
-    return flows
-
-
-def reinstatement_rates(plan: Plan, premiums: FloatArray) -> FloatArray:
-    """Per layer: reinstatement premium charged per unit of reinstated payout."""
-    return np.array(
-        [
-            layer.reinstatement_premium * premium / layer.limit
-            if layer.reinstatement_premium is not None and layer.premium_form is not None
-            else 0.0
-            for layer, premium in zip(plan.layers, premiums)
-        ]
-    )
-
-
-def allocate_block(plan: Plan, seed: int, block: int, first_year: int, n_years: int) -> tuple[Allocation, float]:
+def allocate_block(
+    plan: Plan, seed: int, block: int, first_year: int, n_years: int
+) -> tuple[Allocation, float]:
     """Draw and allocate one block of years; check its balance and return the largest error."""
     allocation = allocate(plan, events_of_block(plan, seed, block, first_year, n_years))
     clean_residue(allocation)
@@ -251,36 +235,56 @@ def run_blocks(
     years: int,
     premiums: FloatArray | None,
     progress: Progress | None = None,
+    *,
+    workers: int = 1,
 ) -> BlockResult:
-    """Run every block of a run in order and merge what they contribute."""
-    keep = tail_size(years)
-    merged: BlockResult | None = None
-    done = 0
-    for block, (first, n_years) in enumerate(block_spans(years)):
-        result = run_block(plan, seed, block, first, n_years, keep, premiums)
-        if merged is None:
-            merged = result
-        else:
-            merged.merge(result)
-        done += n_years
-        if progress is not None:
-            progress(done, years)
-    assert merged is not None
-    return merged
+    """Run every block of a run and merge what they contribute, as if in block order."""
+    streamed = with_premiums(
+        plan, seed, block_spans(years), tail_size(years), BALANCE_TOLERANCE,
+        lambda costs: new_summaries(plan, tail_size(years), costs), premiums, workers,
+        _years_done(progress, years),
+    )  # fmt: skip
+    return _block_result(streamed)
 
 
-def layer_premiums(plan: Plan, seed: int, years: int) -> FloatArray | None:
+def layer_premiums(plan: Plan, seed: int, years: int, *, workers: int = 1) -> FloatArray | None:
     """Each layer's annual premium; a priced (``loading``) premium takes a first pass."""
     if not plan.has_premiums:
         return None
-    expected = np.zeros(len(plan.layers))
     if plan.needs_loading_pass:
-        sums = np.zeros(len(plan.layers))
-        for block, (first, n_years) in enumerate(block_spans(years)):
-            allocation, _ = allocate_block(plan, seed, block, first, n_years)
-            sums += allocation.payouts.sum(axis=1)
-        expected = sums / years
-    return np.array([layer.premium_for(e) for layer, e in zip(plan.layers, expected)])
+        return loading_premiums(plan, seed, block_spans(years), BALANCE_TOLERANCE, workers)
+    return np.array([layer.premium_for(0.0) for layer in plan.layers])
+
+
+def resolve_workers(workers: int | None, years: int) -> int:
+    """The number of worker processes for a run: ``None`` is every core, for long runs."""
+    if workers is None:
+        return cores() if years >= PARALLEL_MIN_YEARS else 1
+    if workers < 1:
+        raise RunError(f"workers must be at least 1 (got {workers})")
+    return workers
+
+
+def _years_done(progress: Progress | None, years: int) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    done = [0]
+
+    def count(n_years: int) -> None:
+        done[0] += n_years
+        progress(min(done[0], years), years)
+
+    return count
+
+
+def _block_result(streamed: Streamed) -> BlockResult:
+    return BlockResult(
+        streamed.summaries,
+        streamed.events,
+        streamed.max_abs_error,
+        streamed.exhausted,
+        streamed.payout_sums,
+    )
 
 
 @dataclass(frozen=True)
@@ -327,16 +331,29 @@ def simulate(
     seed: int | None = None,
     *,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> SimulationResult:
-    """Run ``scenario`` for ``years`` simulated years (default: the file's) and return its figures."""
+    """Run ``scenario`` for ``years`` simulated years (default: the file's) and return its figures.
+
+    ``workers`` processes run the blocks of years (default: one per core for runs of
+    at least ``PARALLEL_MIN_YEARS`` years); the figures are the same to the bit for
+    any number of them.
+    """
     started = time.perf_counter()
     years = scenario.simulation.years if years is None else years
     seed = scenario.simulation.seed if seed is None else seed
     if years < 1:
         raise RunError(f"years must be at least 1 (got {years})")
     plan = compile_plan(scenario)
-    premiums = layer_premiums(plan, seed, years)
-    merged = run_blocks(plan, seed, years, premiums, progress)
+    processes = resolve_workers(workers, years)
+    keep = tail_size(years)
+    streamed = stream(
+        plan, seed, block_spans(years), keep, BALANCE_TOLERANCE,
+        lambda costs: new_summaries(plan, keep, costs), workers=processes,
+        report=None if progress is None else lambda share: progress(round(share * years), years),
+    )  # fmt: skip
+    premiums = streamed.premiums
+    merged = _block_result(streamed)
     total, parties, layers = assemble(scenario, plan, merged, premiums)
     return SimulationResult(
         scenario=scenario,
