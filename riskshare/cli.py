@@ -269,6 +269,15 @@ def simulate(
             "(needs pip install 'riskshare[report]').",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            metavar="N",
+            help="Worker processes (default: one per core); the figures do not depend on it.",
+        ),
+    ] = None,
 ) -> None:
     """Run the scenario and print who absorbs what, each layer and the return periods."""
     plot_format = _figure_format(plot_path, "--plot") if plot_path is not None else None
@@ -276,7 +285,9 @@ def simulate(
         _needs_report_extra()
     scenario = _load(scenario_path)
     with _running(scenario, years) as progress:
-        result = _guard(lambda: simulate_scenario(scenario, years, seed, progress=progress))
+        result = _guard(
+            lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
+        )
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
     if plot_path is not None and plot_format is not None:
