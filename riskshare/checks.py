@@ -36,6 +36,9 @@ def subject_owner(scenario: Scenario, layer: Layer) -> set[str]:
     if kind == "source":
         bearer = bearers.get(name or "")
         return {bearer} if bearer is not None else set()
+    if not bearers:  # no source at all: a ground_up loss would be the residual party's
+        residual = scenario.residual_party()
+        return {residual} if residual is not None else set()
     return {b for b in bearers.values() if b is not None}
 
 
@@ -177,6 +180,12 @@ def _premiums(scenario: Scenario) -> Iterator[Problem]:
             if premium.payer is not None and premium.payer not in scenario.parties:
                 yield _unknown_party(("layers", i, "premium", "payer"), premium.payer, scenario)
             owners = subject_owner(scenario, layer)
+            if premium.payer is None and not owners:
+                yield Problem(
+                    ("layers", i, "premium"),
+                    "nobody bears this layer's subject, so nobody can be its cedent: "
+                    "say who pays with `payer: PARTY` inside `premium`",
+                )
             if premium.payer is None and len(owners) > 1:
                 yield Problem(
                     ("layers", i, "premium"),

@@ -145,8 +145,6 @@ def compile_plan(scenario: Scenario) -> Plan:
         payer = -1
         if premium is not None:
             owners = subject_owner(scenario, layer)
-            if not owners and residual_name is not None:  # no source: the residual bears ground_up
-                owners = {residual_name}
             named = premium.payer or (next(iter(owners)) if len(owners) == 1 else None)
             payer = party_index[named] if named is not None else -1
         layers.append(
