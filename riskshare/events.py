@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from riskshare.scenario import EventTable, Frequency, Severity
+from riskshare.distributions import Frequency, Severity
+from riskshare.scenario import EventTable
 
 BLOCK_YEARS = 100_000
 
