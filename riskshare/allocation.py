@@ -127,8 +127,11 @@ class YearLayout:
         for r in range(1, len(sizes)):
             start, size = offsets[r], sizes[r]
             previous = offsets[r - 1]
-            np.add(out[previous : previous + size], values[start : start + size],
-                   out=out[start : start + size])  # fmt: skip
+            np.add(
+                out[previous : previous + size],
+                values[start : start + size],
+                out=out[start : start + size],
+            )
         for start, length, i in self.tails:
             work = np.empty(length + 1)
             work[0] = out[offsets[-2] + i]
@@ -243,16 +246,24 @@ def allocate(
     """
     layout = YearLayout(block.year, block.n_years)
     laid = allocate_laid_out(
-        plan, layout, block.loss[layout.perm], block.source[layout.perm], trace=trace,
+        plan,
+        layout,
+        block.loss[layout.perm],
+        block.source[layout.perm],
+        trace=trace,
         layers=layers,
-    )  # fmt: skip
+    )
     traces = None
     if laid.traces is not None:
         traces = tuple(
-            LayerTrace(*(layout.to_events(a) for a in (t.subject, t.occurrence,
-                                                         t.aggregate_before, t.aggregate_after)))
+            LayerTrace(
+                *(
+                    layout.to_events(a)
+                    for a in (t.subject, t.occurrence, t.aggregate_before, t.aggregate_after)
+                )
+            )
             for t in laid.traces
-        )  # fmt: skip
+        )
     year_end = np.zeros((len(plan.layers), block.n_years))
     year_end[:, layout.years] = laid.year_end_aggregate
     limit_hit = np.zeros((len(plan.layers), block.n_years))

@@ -129,11 +129,13 @@ class Draws:
     """A block's draws, source after source, before they are put in time order.
 
     ``key`` is each event's year plus its time within the year; ``counts`` the number
-    of events of each year, all sources together.
+    of events of each year, all sources together; ``offsets[s, y]`` the index of the
+    first draw of source ``s`` in year ``y`` (each source's draws are in year order).
     """
 
     n_years: int
     counts: IntArray
+    offsets: IntArray  # (sources, years + 1)
     year: IntArray
     source: IntArray
     loss: FloatArray
@@ -143,20 +145,37 @@ class Draws:
         """The draws' indices in the order the events are applied (stable on ties)."""
         return np.argsort(self.key, kind="stable")
 
+    def chunk_order(self, start: int, stop: int) -> npt.NDArray[np.intp]:
+        """The indices of the draws of years ``start`` to ``stop`` in the order applied.
+
+        The same order as :meth:`time_order`'s for those years: a stable sort of the
+        same keys, taken in the same order.
+        """
+        pieces = [np.arange(row[start], row[stop]) for row in self.offsets]
+        if not pieces:
+            return np.zeros(0, dtype=np.intp)
+        drawn = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        return drawn[np.argsort(self.key[drawn], kind="stable")]
+
 
 def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: int) -> Draws:
     """Draw the events of one block: for each source its counts, losses, then times."""
     rng = block_rng(seed, block)
     counts = np.zeros(n_years, dtype=np.int64)
+    offsets = np.zeros((len(samplers), n_years + 1), dtype=np.int64)
     years: list[IntArray] = []
     losses: list[FloatArray] = []
     sources: list[IntArray] = []
     keys: list[FloatArray] = []
     every_year = np.arange(n_years, dtype=np.int64)
+    drawn = 0
     for index, sampler in enumerate(samplers):
         source_counts = sampler.frequency(rng, n_years)
         counts += source_counts
+        np.cumsum(source_counts, out=offsets[index, 1:])
+        offsets[index] += drawn
         total = int(source_counts.sum())
+        drawn += total
         year = np.repeat(every_year, source_counts)
         losses.append(sampler.severity(rng, total))
         keys.append(np.add(year, rng.random(total)))
@@ -164,10 +183,12 @@ def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: in
         sources.append(np.full(total, index, dtype=np.int64))
     if not samplers:
         empty = np.zeros(0)
-        return Draws(n_years, counts, empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+        none = empty.astype(np.int64)
+        return Draws(n_years, counts, offsets, none, none, empty, empty)
     return Draws(
         n_years=n_years,
         counts=counts,
+        offsets=offsets,
         year=np.concatenate(years),
         source=np.concatenate(sources),
         loss=np.concatenate(losses),

@@ -149,14 +149,35 @@ class SeriesSummary:
         self.over += other.over
         self.excess += other.excess
 
-    def merge_tail(self, other: SeriesSummary) -> None:
-        """Fold in ``other``'s kept values; the order of merging does not matter."""
+    def merge_tail(self, other: SeriesSummary, *, take: bool = False) -> None:
+        """Fold in ``other``'s kept values; the order of merging does not matter.
+
+        ``take`` hands ``other``'s arrays over instead of copying them (``other`` must
+        not be used afterwards but to :meth:`forget_tail`).
+        """
         if self._derived is not None or other._derived is not None:
             return
         other._compact()
-        self._offer(other._kept, copy=True)
-        if other._ties and other._floor is not None:
-            self._offer(np.full(other._ties, other._floor), copy=False)
+        self._offer(other._kept, copy=not take)
+        floor = other._floor
+        if other._ties and floor is not None and (self._floor is None or floor > self._floor):
+            self._offer(np.full(other._ties, floor), copy=False)
+
+    def pack(self) -> None:
+        """Keep the values equal to the lowest kept one as a count, to send this summary.
+
+        Only for a summary that takes no more values (a block's, on its way to a run):
+        its floor then no longer means that lower values could not enter.
+        """
+        self._compact()
+        kept = self._kept
+        if self._ties or len(kept) < TIES_WORTH_COUNTING:
+            return
+        lowest = kept.min()
+        at_lowest = (kept == lowest) & (np.signbit(kept) == np.signbit(lowest))
+        count = int(np.count_nonzero(at_lowest))
+        if count >= TIES_WORTH_COUNTING:
+            self._kept, self._ties, self._floor = kept[~at_lowest], count, float(lowest)
 
     def derive_tail(
         self, source: SeriesSummary, *, scale: float = 1.0, shift: float | None = None
@@ -170,26 +191,6 @@ class SeriesSummary:
             raise ValueError("a derived tail takes a positive scale or a shift, not both")
         self._derived = Derivation(source, scale, shift)
         self._kept, self._ties, self._pending, self._pending_count = np.zeros(0), 0, [], 0
-
-    def candidates(self, floor: float | None) -> FloatArray:
-        """The offered values above ``floor``, for a summary sent to be merged elsewhere."""
-        self._compact()
-        values = self._kept
-        if self._ties and self._floor is not None:
-            values = np.concatenate((np.full(self._ties, self._floor), values))
-        if floor is not None:
-            values = values[values > floor]
-        return values
-
-    def drop_tail_below(self, floor: float | None) -> None:
-        """Forget the kept values at or below ``floor`` (another summary's floor).
-
-        For a block's summary on its way to a run's merged one: values the run can no
-        longer keep need not travel. The block's own figures are then no longer exact.
-        """
-        values = self.candidates(floor)
-        self._kept, self._ties, self._floor, self._sorted = values, 0, None, False
-        self._sorted_from, self._fixed = math.inf, frozenset()
 
     def forget_tail(self) -> None:
         """Drop the kept values (once they are merged elsewhere), keeping the moments."""
@@ -231,7 +232,10 @@ class SeriesSummary:
         if not self._pending:
             return
         self._sorted_from, self._fixed = math.inf, frozenset()
-        values = np.concatenate((self._kept, *self._pending))
+        if len(self._kept) or len(self._pending) > 1:
+            values = np.concatenate((self._kept, *self._pending))
+        else:
+            values = self._pending[0]  # an array this summary owns (see _offer)
         self._pending, self._pending_count = [], 0
         surplus = len(values) + self._ties - self.keep
         if surplus <= 0:
@@ -294,10 +298,32 @@ class SeriesSummary:
         if self._sorted or not len(kept):
             return
         start = max(0, len(kept) - top)
-        fixed = sorted({p - self._ties for p in positions} & set(range(start)))
+        fixed = sorted({p - self._ties for p in positions if 0 <= p - self._ties < start})
+        if start >= self._sorted_from and self._fixed.issuperset(fixed):
+            return  # arranged already
         kept.partition([*fixed, start] if start < len(kept) else fixed)
         kept[start:].sort()
         self._sorted_from, self._fixed = start, frozenset(fixed)
+
+    def arrange_for_figures(self) -> None:
+        """Put in place the kept values the figures read (see :meth:`figures`)."""
+        self._arrange(
+            [p for q in REPORTED_QUANTILES for p in self._positions(q)],
+            math.ceil(TVAR_SHARE * self.n),
+        )
+
+    def adopt_tail(self, other: SeriesSummary) -> None:
+        """Take over ``other``'s kept tail as it stands (its own, merged from elsewhere)."""
+        if self._derived is not None:
+            return
+        other._compact()
+        self._kept, self._ties, self._floor = other._kept, other._ties, other._floor
+        self._sorted, self._sorted_from, self._fixed = (
+            other._sorted,
+            other._sorted_from,
+            other._fixed,
+        )
+        self._pending, self._pending_count = [], 0
 
     @property
     def tail_length(self) -> int:
@@ -379,10 +405,7 @@ class SeriesSummary:
 
     def figures(self) -> dict[str, object]:
         """The spec's figures of this series."""
-        self._arrange(
-            [p for q in REPORTED_QUANTILES for p in self._positions(q)],
-            math.ceil(TVAR_SHARE * self.n),
-        )
+        self.arrange_for_figures()
         std = math.sqrt(self.m2 / self.n) if self.n else 0.0
         return {
             "mean": self.mean,

@@ -1,28 +1,38 @@
-"""The blocks of a run in worker processes, handed back as they finish.
+"""Worker processes that run a run's blocks and keep their share of it between calls.
 
 Workers are forked from the running process (Linux's default start method), so they
 inherit the compiled plan, its samplers (closures, which cannot be pickled) and the
-task as they are, with nothing to send but a block's index; only what a block
-contributes travels back. Whatever order the blocks finish in, the caller merges what
-needs an order (moments) in block order, so a run's figures do not depend on the
-number of workers. One worker, or one block, runs in the calling process: no pool.
+handlers as they are: a call sends only a handler's name and a small argument, and
+only what a block contributes travels back. Each worker keeps its own state from
+call to call (the kept tails of the blocks it ran, say), which the caller collects at
+the end. Whatever order the calls finish in, the caller merges what needs an order
+(moments) in block order, so a run's figures do not depend on the number of workers.
 
-Where ``fork`` is not available (Windows, macOS defaults aside), the blocks run in the
-calling process.
+With one worker, or where ``fork`` is not available, the handlers run in the calling
+process: the same code, with no pool.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import resource
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 
-_task: Callable[[int], Any] | None = None
+Handler = Callable[[Any], Any]
+
+_handlers: Mapping[str, Handler] = {}
+_worker = 0  # this process's number among the workers (0 in the calling process)
+
+#: Calls each worker has in hand at once: the next is waiting while one is answered.
+IN_FLIGHT = 2
 
 
 def cores() -> int:
@@ -37,9 +47,14 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def worker_number() -> int:
+    """This process's number among a run's workers (0 in the calling process)."""
+    return _worker
+
+
 @dataclass
 class PoolStats:
-    """Peak resident memory of each worker, as each last reported it (bytes)."""
+    """Peak resident memory of each worker process, as each last reported it (bytes)."""
 
     workers: dict[int, int] = field(default_factory=dict)
 
@@ -48,48 +63,174 @@ class PoolStats:
         return sum(self.workers.values())
 
 
-def _run(index: int) -> tuple[int, int, int, Any]:
-    assert _task is not None
-    result = _task(index)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return index, os.getpid(), peak, result
+class Workers:
+    """``count`` forked processes that run ``handlers`` and keep their state between calls.
 
-
-def for_each_block(
-    task: Callable[[int], Any],
-    count: int,
-    workers: int,
-    receive: Callable[[int, Any], None],
-    stats: PoolStats | None = None,
-) -> None:
-    """Call ``task(i)`` for i in 0..count-1 on ``workers`` processes; ``receive(i, result)``.
-
-    ``receive`` runs in the calling process, in the order the blocks finish. ``task``
-    is inherited by forked workers, so it may close over anything.
+    Use as a context manager; on leaving it, the workers are stopped (killed, if the
+    block was left by an error).
     """
-    global _task
-    if workers <= 1 or count <= 1 or not can_fork():
-        for index in range(count):
-            receive(index, task(index))
-        return
-    context = multiprocessing.get_context("fork")
-    _task = task
-    try:
-        with context.Pool(min(workers, count)) as pool:
-            for index, pid, peak, result in pool.imap_unordered(_run, range(count)):
-                if stats is not None:
-                    stats.workers[pid] = max(stats.workers.get(pid, 0), peak)
-                receive(index, result)
-    finally:
-        _task = None
+
+    def __init__(
+        self, count: int, handlers: Mapping[str, Handler], stats: PoolStats | None = None
+    ) -> None:
+        global _handlers
+        tune_allocator()  # before forking: the workers inherit it
+        self.stats = stats if stats is not None else PoolStats()
+        self._processes: list[Any] = []
+        self._connections: list[Connection] = []
+        self._local = count <= 1 or not can_fork()
+        self.size = 1 if self._local else count
+        _handlers = handlers
+        if self._local:
+            return
+        context = multiprocessing.get_context("fork")
+        for number in range(count):
+            parent, child = context.Pipe()
+            process = context.Process(target=_serve, args=(child, number), daemon=True)
+            process.start()
+            child.close()
+            self._processes.append(process)
+            self._connections.append(parent)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        global _handlers
+        for connection in self._connections:
+            try:
+                if kind is None:
+                    connection.send(None)
+            except OSError:  # pragma: no cover - a worker already gone
+                pass
+        for process in self._processes:
+            if kind is not None:
+                process.kill()
+            process.join()
+        for connection in self._connections:
+            connection.close()
+        _handlers = {}
+
+    def map(self, op: str, items: Sequence[Any], receive: Callable[[Any, Any], None]) -> None:
+        """Call handler ``op`` on each of ``items``; ``receive(item, result)`` as each ends.
+
+        ``receive`` runs in the calling process, in the order the calls finish.
+        """
+        if self._local:
+            for item in items:
+                receive(item, _handlers[op](item))
+            return
+        waiting = list(reversed(items))
+        busy: dict[Connection, list[Any]] = {c: [] for c in self._connections}
+        for _ in range(IN_FLIGHT):
+            for connection in self._connections:
+                if waiting:
+                    item = waiting.pop()
+                    connection.send((op, item))
+                    busy[connection].append(item)
+        while any(busy.values()):
+            for ready in wait([c for c, held in busy.items() if held]):
+                assert isinstance(ready, Connection)
+                connection = ready
+                result = self._answer(connection)
+                item = busy[connection].pop(0)
+                if waiting:
+                    following = waiting.pop()
+                    connection.send((op, following))
+                    busy[connection].append(following)
+                receive(item, result)
+
+    def each(self, op: str, argument: Any) -> list[Any]:
+        """Call handler ``op`` once in every worker; their results, worker by worker."""
+        if self._local:
+            return [_handlers[op](argument)]
+        for connection in self._connections:
+            connection.send((op, argument))
+        return [self._answer(connection) for connection in self._connections]
+
+    def each_of(self, op: str, arguments: Sequence[Any]) -> list[Any]:
+        """Call handler ``op`` in every worker, worker ``w`` with ``arguments[w]``."""
+        if self._local:
+            return [_handlers[op](arguments[0])]
+        for connection, argument in zip(self._connections, arguments, strict=True):
+            connection.send((op, argument))
+        return [self._answer(connection) for connection in self._connections]
+
+    def _answer(self, connection: Connection) -> Any:
+        status, result, pid, peak = connection.recv()
+        self.stats.workers[pid] = max(self.stats.workers.get(pid, 0), peak)
+        if status == "error":
+            raise result
+        return result
 
 
-def shared_floats(count: int) -> Any:
-    """``count`` float64 values in memory shared with forked workers, all NaN to start."""
+def _serve(connection: Connection, number: int) -> None:
+    """A worker's loop: run the handler each message names, send back what it returns."""
+    global _worker
+    _worker = number
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        op, argument = message
+        try:
+            answer: tuple[str, Any] = ("ok", _handlers[op](argument))
+        except BaseException as error:  # handed to the caller to raise
+            answer = ("error", error)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        try:
+            connection.send((*answer, os.getpid(), peak))
+        except Exception as error:  # an error that cannot be pickled
+            connection.send(("error", RuntimeError(repr(error)), os.getpid(), peak))
+
+
+def shared_floats(shape: tuple[int, ...]) -> Any:
+    """float64 values in memory shared with workers forked after, all NaN to start."""
+    count = int(np.prod(shape))
     if can_fork():
         buffer = multiprocessing.get_context("fork").RawArray("d", max(count, 1))
-        values = np.frombuffer(buffer, dtype=np.float64, count=count)
+        values = np.frombuffer(buffer, dtype=np.float64, count=count).reshape(shape)
     else:  # pragma: no cover - no workers then
-        values = np.empty(count)
+        values = np.empty(shape)
     values.fill(np.nan)
     return values
+
+
+#: glibc's mallopt parameters, and the values a run sets (see tune_allocator).
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+ALLOCATOR_SETTINGS = {
+    _M_MMAP_THRESHOLD: 64 * 2**20,
+    _M_TRIM_THRESHOLD: 256 * 2**20,
+    _M_TOP_PAD: 64 * 2**20,
+}
+_tuned = False
+
+
+def tune_allocator() -> bool:
+    """Let glibc keep freed memory for reuse instead of handing it back at once.
+
+    A block allocates and frees a few hundred arrays of 1-20 MB. By default glibc
+    serves each with a fresh ``mmap`` and unmaps it when freed, so every block pays a
+    page fault per 4 kB touched: on a virtual machine, twice the cost of the
+    arithmetic. Served from the heap and kept (up to 256 MB free), the pages are
+    reused block after block. Process-wide and idempotent; off glibc, does nothing
+    and returns False.
+    """
+    global _tuned
+    if _tuned:
+        return True
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        done = all(libc.mallopt(option, value) == 1 for option, value in ALLOCATOR_SETTINGS.items())
+    except (OSError, AttributeError):
+        return False
+    _tuned = done
+    return done

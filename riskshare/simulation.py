@@ -240,10 +240,16 @@ def run_blocks(
 ) -> BlockResult:
     """Run every block of a run and merge what they contribute, as if in block order."""
     streamed = with_premiums(
-        plan, seed, block_spans(years), tail_size(years), BALANCE_TOLERANCE,
-        lambda costs: new_summaries(plan, tail_size(years), costs), premiums, workers,
+        plan,
+        seed,
+        block_spans(years),
+        tail_size(years),
+        BALANCE_TOLERANCE,
+        lambda costs: new_summaries(plan, tail_size(years), costs),
+        premiums,
+        workers,
         _years_done(progress, years),
-    )  # fmt: skip
+    )
     return _block_result(streamed)
 
 
@@ -348,10 +354,15 @@ def simulate(
     processes = resolve_workers(workers, years)
     keep = tail_size(years)
     streamed = stream(
-        plan, seed, block_spans(years), keep, BALANCE_TOLERANCE,
-        lambda costs: new_summaries(plan, keep, costs), workers=processes,
+        plan,
+        seed,
+        block_spans(years),
+        keep,
+        BALANCE_TOLERANCE,
+        lambda costs: new_summaries(plan, keep, costs),
+        workers=processes,
         report=None if progress is None else lambda share: progress(round(share * years), years),
-    )  # fmt: skip
+    )
     premiums = streamed.premiums
     merged = _block_result(streamed)
     total, parties, layers = assemble(scenario, plan, merged, premiums)

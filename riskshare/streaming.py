@@ -1,26 +1,29 @@
 """A run streamed over its blocks: the passes it takes, and the merge in block order.
 
-A block's events live only while its worker summarises it; the run keeps each
-series' moments and kept tail (:mod:`riskshare.metrics`), so its memory depends on
-the block size and the tail, not on the events. Blocks run in any order on any
-number of workers (:mod:`riskshare.parallel`); their tails are merged as they arrive
-(a multiset: the order does not matter) and their moments strictly in block order
-(floating-point sums: the order does), so the figures are the same to the bit for
-any number of workers. After each merge the run publishes each series' floor, and a
-worker sends only the values above it.
+A block's events live only while a worker summarises it; the run keeps each series'
+moments and kept tail (:mod:`riskshare.metrics`), so its memory depends on the block
+size and the tail, not on the number of years. Blocks run in any order on any number
+of workers (:mod:`riskshare.parallel`). Moments are merged strictly in block order
+(floating-point sums: the order matters); tails are multisets, the same whatever
+order they are merged in, so each worker merges the tails of the blocks it ran and
+hands its merged tails over at the end, series by series. Where the workers' tails
+together would take more than :data:`WORKER_TAILS_BYTES`, the workers send each
+block's candidates instead and the run keeps one merged tail. Either way every
+series' floor is published in shared memory, and a block sends or keeps only the
+values above the highest floor known.
 
 Priced (``loading``) premiums need every block's payouts before any cost is known.
 Where the costs' inputs (each party's annual net and each charged layer's annual
-reinstated amount) fit in :data:`COST_CACHE_BYTES`, one pass keeps them and the costs
-are summed from them at the end; otherwise a first, cheaper pass runs the layers up
-to the last priced one, and a second pass runs the rest.
+reinstated amount) fit in :data:`COST_CACHE_BYTES`, each worker keeps those of its
+blocks and sums their costs once the premiums are known; otherwise a first, cheaper
+pass runs the layers up to the last priced one, and a second pass runs the rest.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -34,15 +37,18 @@ from riskshare.blocks import (
     run_part,
 )
 from riskshare.events import FloatArray
-from riskshare.metrics import SeriesSummary
-from riskshare.parallel import PoolStats, for_each_block, shared_floats
+from riskshare.metrics import SeriesSummary, tail_size
+from riskshare.parallel import Handler, PoolStats, Workers, shared_floats, worker_number
 from riskshare.plan import Plan
 
-#: Largest size of the costs' inputs kept for costs priced after a first pass.
+#: Largest size of the costs' inputs the workers keep for costs priced after a pass.
 COST_CACHE_BYTES = 256 * 2**20
+#: Largest size of the tails the workers keep between them (an estimate, see below).
+WORKER_TAILS_BYTES = 512 * 2**20
 
 Summaries = Callable[[bool], dict[str, SeriesSummary]]
 Report = Callable[[float], None]
+Priced = tuple[FloatArray, FloatArray]  # each party's premium flows, each layer's rate
 
 
 @dataclass
@@ -64,11 +70,32 @@ def cost_cache_bytes(plan: Plan, years: int) -> int:
     return 8 * years * (len(plan.parties) + len(charged_layers(plan)))
 
 
+def tail_bytes(plan: Plan, years: int) -> int:
+    """Memory one full set of kept tails of a run takes, at most."""
+    series = 2 + 2 * len(plan.parties) + len(plan.layers)  # the rest derive their tails
+    return 8 * series * tail_size(years)
+
+
+def pending_limit(keep: int) -> int:
+    """How many offered values a merged tail holds before it selects the largest again.
+
+    A quarter of the tail bounds the memory to 1.25 tails (and, while selecting, 2.5
+    of one series'), at the cost of selecting more often; never below a block's worth.
+    """
+    return max(keep // 4, 100_000)
+
+
 def passes(plan: Plan, years: int) -> int:
     """How many passes over the blocks a run takes."""
     if plan.needs_loading_pass and cost_cache_bytes(plan, years) > COST_CACHE_BYTES:
         return 2
     return 1
+
+
+def tails_in_workers(plan: Plan, years: int, workers: int) -> bool:
+    """Whether each worker keeps the tails of its blocks (or sends them block by block)."""
+    # a worker holds its tails and a quarter as many offered values
+    return workers <= 1 or workers * tail_bytes(plan, years) * 5 // 4 <= WORKER_TAILS_BYTES
 
 
 def stream(
@@ -84,45 +111,33 @@ def stream(
 ) -> Streamed:
     """Run every block of ``spans`` and merge them; premiums first where they are priced."""
     years = sum(n for _, n in spans)
-    rounds = passes(plan, years)
-    progress = _Progress(years * rounds, report)
+    progress = _Progress(years * passes(plan, years), report)
     stats = PoolStats()
-    if plan.needs_loading_pass and rounds == 2:
-        premiums = loading_premiums(plan, seed, spans, tolerance, workers, progress, stats)
-        return with_premiums(
-            plan, seed, spans, keep, tolerance, new_summaries, premiums, workers, progress, stats
-        )
     if not plan.needs_loading_pass:
         fixed = _premiums(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None
         return with_premiums(
             plan, seed, spans, keep, tolerance, new_summaries, fixed, workers, progress, stats
         )
+    if passes(plan, years) == 2:
+        premiums = loading_premiums(plan, seed, spans, tolerance, workers, progress, stats)
+        return with_premiums(
+            plan, seed, spans, keep, tolerance, new_summaries, premiums, workers, progress, stats
+        )
     # one pass: the losses now, the costs' inputs kept, the costs once priced
     summaries = new_summaries(True)
-    losses = {k: s for k, s in summaries.items() if not k.startswith(("cost:", "member_cost:"))}
-    job = BlockJob(seed=seed, keep=keep, tolerance=tolerance, thresholds=plan.budgets,
-                   cost_inputs=True)  # fmt: skip
-    inputs: list[FloatArray] = []
-    result = _merge(plan, _with_tails(job, plan, losses, None), spans, losses, workers,
-                    progress, stats, inputs)  # fmt: skip
-    premiums = _premiums(plan, result.event_sums / years)
-    flows, rates = premium_flows(plan, premiums), reinstatement_rates(plan, premiums)
-    costs = {k: s for k, s in summaries.items() if k not in losses}
-    _derive(plan, summaries, (flows, rates))
-    charged = charged_layers(plan)
-    n_parties = len(plan.parties)
-    for block_inputs in inputs:
-        party_years = list(block_inputs[:n_parties])
-        reinstated = dict(zip(charged, block_inputs[n_parties:], strict=True))
-        series = cost_series(plan, party_years, reinstated, flows, rates)
-        for i, annual in enumerate(series):
-            _add(costs[f"cost:{i}"], annual)
-        for k, member in enumerate(plan.members):
-            _add(costs[f"member_cost:{k}"], member.share * series[member.consortium])
-    inputs.clear()
-    result.summaries = summaries
-    result.premiums = premiums
-    return result
+    _derive(plan, summaries, None)
+    job = BlockJob(
+        seed=seed, keep=keep, tolerance=tolerance, thresholds=plan.budgets, cost_inputs=True
+    )
+    run = _Pass(plan, _without_tails(job, summaries), spans, summaries, workers, stats)
+
+    def price(result: Streamed) -> Priced:
+        result.premiums = _premiums(plan, result.event_sums / years)
+        priced = (premium_flows(plan, result.premiums), reinstatement_rates(plan, result.premiums))
+        _derive(plan, summaries, priced)
+        return priced
+
+    return run.run(progress, price)
 
 
 def loading_premiums(
@@ -138,8 +153,8 @@ def loading_premiums(
     years = sum(n for _, n in spans)
     last = max(j for j, layer in enumerate(plan.layers) if layer.premium_form == "loading")
     job = BlockJob(seed=seed, keep=1, tolerance=tolerance, summaries=False, layers=last + 1)
-    first = _merge(plan, job, spans, {}, workers, progress or _Progress(years, None),
-                   stats or PoolStats())  # fmt: skip
+    run = _Pass(plan, job, spans, {}, workers, stats or PoolStats())
+    first = run.run(progress or _Progress(years, None))
     return _premiums(plan, first.event_sums / years)
 
 
@@ -157,16 +172,25 @@ def with_premiums(
 ) -> Streamed:
     """Run and merge every block, the premiums (if any) known."""
     years = sum(n for _, n in spans)
-    job = BlockJob(seed=seed, keep=keep, tolerance=tolerance, thresholds=plan.budgets)
+    summaries = new_summaries(premiums is not None)
     priced = None
+    job = BlockJob(seed=seed, keep=keep, tolerance=tolerance, thresholds=plan.budgets)
     if premiums is not None:
         priced = (premium_flows(plan, premiums), reinstatement_rates(plan, premiums))
-        job = BlockJob(seed=seed, keep=keep, tolerance=tolerance, thresholds=plan.budgets,
-                       flows=priced[0], rates=priced[1])  # fmt: skip
-    summaries = new_summaries(premiums is not None)
-    job = _with_tails(job, plan, summaries, priced)
-    result = _merge(plan, job, spans, summaries, workers, progress or _Progress(years, None),
-                    stats or PoolStats())  # fmt: skip
+        job = BlockJob(
+            seed=seed,
+            keep=keep,
+            tolerance=tolerance,
+            thresholds=plan.budgets,
+            flows=priced[0],
+            rates=priced[1],
+            event_sums=False,
+        )
+    _derive(plan, summaries, priced)
+    job = _without_tails(job, summaries)
+    result = _Pass(plan, job, spans, summaries, workers, stats or PoolStats()).run(
+        progress or _Progress(years, None)
+    )
     result.premiums = premiums
     return result
 
@@ -183,11 +207,193 @@ class _Progress:
             self.report(self.done / self.total)
 
 
-def _add(merged: SeriesSummary, annual: FloatArray) -> None:
-    """Fold in a block's series as a block summary merged in block order would be."""
-    block = SeriesSummary(merged.keep, merged.threshold)
-    block.add(annual, tail=merged.derived is None, above=merged.floor)
-    merged.merge(block)
+class _Pass:
+    """One pass over a run's blocks with one job, on workers that keep their share.
+
+    The handlers run in the workers (or, with one worker, here); :meth:`run` runs here.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        job: BlockJob,
+        spans: list[tuple[int, int]],
+        summaries: dict[str, SeriesSummary],
+        workers: int,
+        stats: PoolStats,
+    ) -> None:
+        self.plan, self.job, self.spans, self.summaries = plan, job, spans, summaries
+        self.workers, self.stats = workers, stats
+        years = sum(n for _, n in spans)
+        self.local = tails_in_workers(plan, years, workers)
+        self.keys = list(summaries)
+        self.slot = {key: i for i, key in enumerate(self.keys)}
+        # one row per worker, and a last one for this process's merged tails
+        self.floors = shared_floats((workers + 1, len(self.keys)))
+        self.tails: dict[str, SeriesSummary] = {}  # a worker's merged tails
+        self.inputs: dict[int, FloatArray] = {}  # a worker's blocks' costs' inputs
+        for summary in summaries.values():
+            summary.pending_limit = pending_limit(job.keep)
+
+    # --- in the workers ---------------------------------------------------------------
+
+    def floor(self, key: str) -> float | None:
+        """The highest floor any worker, or the run, has published for ``key``."""
+        if key not in self.slot:
+            return None
+        column = self.floors[:, self.slot[key]]
+        known = column[~np.isnan(column)]
+        return float(known.max()) if len(known) else None
+
+    def block(self, index: int) -> BlockPart:
+        first, n_years = self.spans[index]
+        part = run_part(self.plan, self.job, index, first, n_years, self.floor)
+        if part.cost_inputs is not None:
+            self.inputs[index] = part.cost_inputs
+            part.cost_inputs = None
+        if self.local:
+            self._keep(part.summaries)
+        return part
+
+    def costs(self, priced: tuple[Priced, frozenset[str]]) -> list[BlockPart]:
+        """Each kept block's cost summaries, the premiums being known."""
+        (flows, rates), no_tail = priced
+        plan, parts = self.plan, []
+        n_parties = len(plan.parties)
+        charged = charged_layers(plan)
+        for index in sorted(self.inputs):
+            inputs = self.inputs.pop(index)
+            reinstated = dict(zip(charged, inputs[n_parties:], strict=True))
+            series = cost_series(plan, list(inputs[:n_parties]), reinstated, flows, rates)
+            annual = {f"cost:{i}": cost for i, cost in enumerate(series)}
+            for k, member in enumerate(plan.members):
+                annual[f"member_cost:{k}"] = member.share * series[member.consortium]
+            part = BlockPart(
+                index, len(inputs[0]), 0, 0.0, np.zeros(0), np.zeros(0), np.zeros(0), {}, None
+            )
+            for key, values in annual.items():
+                summary = SeriesSummary(self.job.keep)
+                summary.add(values, tail=key not in no_tail, above=self.floor(key))
+                summary.pack()
+                part.summaries[key] = summary
+            if self.local:
+                self._keep(part.summaries)
+            parts.append(part)
+        return parts
+
+    def gather(self, owner: dict[str, int]) -> dict[str, SeriesSummary]:
+        """Hand over this worker's tails of the series another worker combines."""
+        mine = worker_number()
+        return {
+            key: self.tails.pop(key) for key in list(self.tails) if owner.get(key, mine) != mine
+        }
+
+    def combine(self, given: tuple[dict[str, list[SeriesSummary]], list[str], int]) -> Any:
+        """Merge the other workers' tails of this worker's series into its own ones and
+        put in place the values the figures read; hand them over."""
+        tails, keys, years = given
+        combined = {}
+        for key in keys:
+            own = self.tails.pop(key, None) or SeriesSummary(self.job.keep)
+            for other in tails.get(key, []):
+                own.merge_tail(other, take=True)
+            own.n = years
+            own.arrange_for_figures()
+            combined[key] = own
+        return combined
+
+    def _keep(self, summaries: dict[str, SeriesSummary]) -> None:
+        row = worker_number()
+        for key, block in summaries.items():
+            if key not in self.tails:
+                self.tails[key] = SeriesSummary(self.job.keep)
+                self.tails[key].pending_limit = pending_limit(self.job.keep)
+            kept = self.tails[key]
+            kept.merge_tail(block, take=True)
+            block.forget_tail()
+            if kept.floor is not None:
+                self.floors[row, self.slot[key]] = kept.floor
+
+    # --- here -------------------------------------------------------------------------
+
+    def run(
+        self, progress: Callable[[int], None], price: Callable[[Streamed], Priced] | None = None
+    ) -> Streamed:
+        n_layers = len(self.plan.layers)
+        result = Streamed(
+            summaries=self.summaries,
+            premiums=None,
+            exhausted=np.zeros(n_layers),
+            payout_sums=np.zeros(n_layers),
+            event_sums=np.zeros(n_layers),
+            stats=self.stats,
+        )
+        waiting: dict[int, BlockPart] = {}
+        following = [0]
+
+        def receive(index: int, part: BlockPart) -> None:
+            if not self.local:
+                self._merge_tails(part.summaries)
+            waiting[index] = part
+            while following[0] in waiting:
+                ready = waiting.pop(following[0])
+                for key, block in ready.summaries.items():
+                    self.summaries[key].merge_moments(block)
+                if len(ready.exhausted):  # a block's part, not its costs'
+                    result.events += ready.events
+                    result.max_abs_error = max(result.max_abs_error, ready.max_abs_error)
+                    result.exhausted += ready.exhausted
+                    result.payout_sums += ready.payout_sums
+                    result.event_sums += ready.event_sums
+                following[0] += 1
+
+        def block_done(index: int, part: BlockPart) -> None:
+            receive(index, part)
+            progress(part.n_years)
+
+        handlers: dict[str, Handler] = {
+            "block": self.block,
+            "costs": self.costs,
+            "gather": self.gather,
+            "combine": self.combine,
+        }
+        with Workers(self.workers, handlers, self.stats) as pool:
+            pool.map("block", list(range(len(self.spans))), block_done)
+            if price is not None:
+                priced = price(result)
+                no_tail = frozenset(k for k, s in self.summaries.items() if s.derived is not None)
+                following[0] = 0
+                for parts in pool.each("costs", (priced, no_tail)):
+                    for part in parts:
+                        receive(part.index, part)
+            if self.local:
+                self._collect(pool, sum(n for _, n in self.spans))
+        return result
+
+    def _collect(self, pool: Workers, years: int) -> None:
+        """Merge the workers' tails, each series in one worker, all workers at once."""
+        keys = [key for key, summary in self.summaries.items() if summary.derived is None]
+        owner = {key: i % pool.size for i, key in enumerate(keys)}
+        given: list[dict[str, list[SeriesSummary]]] = [{} for _ in range(pool.size)]
+        for tails in pool.each("gather", owner):
+            for key, tail in tails.items():
+                given[owner[key]].setdefault(key, []).append(tail)
+        arguments = [
+            (given[w], [key for key in keys if owner[key] == w], years) for w in range(pool.size)
+        ]
+        given.clear()
+        for combined in pool.each_of("combine", arguments):
+            for key, tail in combined.items():
+                self.summaries[key].adopt_tail(tail)
+
+    def _merge_tails(self, summaries: dict[str, SeriesSummary]) -> None:
+        row = len(self.floors) - 1
+        for key, block in summaries.items():
+            merged = self.summaries[key]
+            merged.merge_tail(block, take=True)
+            block.forget_tail()
+            if merged.floor is not None:
+                self.floors[row, self.slot[key]] = merged.floor
 
 
 def _premiums(plan: Plan, expected: FloatArray) -> FloatArray:
@@ -197,7 +403,7 @@ def _premiums(plan: Plan, expected: FloatArray) -> FloatArray:
 def _derive(
     plan: Plan,
     summaries: dict[str, SeriesSummary],
-    priced: tuple[FloatArray, FloatArray] | None,
+    priced: Priced | None,
 ) -> None:
     """Link each series that is a monotone image of another to that series' tail."""
     for k, member in enumerate(plan.members):
@@ -219,76 +425,19 @@ def _derive(
         summaries[f"member_cost:{k}"].derive_tail(source, scale=member.share)
 
 
-def _with_tails(
-    job: BlockJob,
-    plan: Plan,
-    summaries: dict[str, SeriesSummary],
-    priced: tuple[FloatArray, FloatArray] | None,
-) -> BlockJob:
-    _derive(plan, summaries, priced)
+def _without_tails(job: BlockJob, summaries: dict[str, SeriesSummary]) -> BlockJob:
+    """``job``, told which series take their tail from another."""
     no_tail = frozenset(key for key, s in summaries.items() if s.derived is not None)
     return BlockJob(
-        seed=job.seed, keep=job.keep, tolerance=job.tolerance, summaries=job.summaries,
-        layers=job.layers, flows=job.flows, rates=job.rates, cost_inputs=job.cost_inputs,
-        thresholds=job.thresholds, no_tail=no_tail,
-    )  # fmt: skip
-
-
-def _merge(
-    plan: Plan,
-    job: BlockJob,
-    spans: list[tuple[int, int]],
-    summaries: dict[str, SeriesSummary],
-    workers: int,
-    progress: Callable[[int], None],
-    stats: PoolStats,
-    inputs: list[FloatArray] | None = None,
-) -> Streamed:
-    """Run the blocks of ``spans`` with ``job``; merge into ``summaries``."""
-    n_layers = len(plan.layers)
-    result = Streamed(
-        summaries=summaries,
-        premiums=None,
-        exhausted=np.zeros(n_layers),
-        payout_sums=np.zeros(n_layers),
-        event_sums=np.zeros(n_layers),
-        stats=stats,
+        seed=job.seed,
+        keep=job.keep,
+        tolerance=job.tolerance,
+        summaries=job.summaries,
+        layers=job.layers,
+        flows=job.flows,
+        rates=job.rates,
+        cost_inputs=job.cost_inputs,
+        thresholds=job.thresholds,
+        no_tail=no_tail,
+        event_sums=job.event_sums,
     )
-    keys = list(summaries)
-    slot = {key: i for i, key in enumerate(keys)}
-    floors = shared_floats(len(keys))
-    waiting: dict[int, BlockPart] = {}
-    following = [0]
-
-    def floor_of(key: str) -> float | None:
-        value = float(floors[slot[key]]) if key in slot else math.nan
-        return None if math.isnan(value) else value
-
-    def task(index: int) -> BlockPart:
-        first, n_years = spans[index]
-        return run_part(plan, job, index, first, n_years, floor_of)
-
-    def receive(index: int, part: BlockPart) -> None:
-        for key, block in part.summaries.items():
-            merged = summaries[key]
-            merged.merge_tail(block)
-            block.forget_tail()
-            if merged.floor is not None:
-                floors[slot[key]] = merged.floor
-        waiting[index] = part
-        while following[0] in waiting:
-            ready = waiting.pop(following[0])
-            for key, block in ready.summaries.items():
-                summaries[key].merge_moments(block)
-            result.events += ready.events
-            result.max_abs_error = max(result.max_abs_error, ready.max_abs_error)
-            result.exhausted += ready.exhausted
-            result.payout_sums += ready.payout_sums
-            result.event_sums += ready.event_sums
-            if inputs is not None and ready.cost_inputs is not None:
-                inputs.append(ready.cost_inputs)
-            following[0] += 1
-        progress(part.n_years)
-
-    for_each_block(task, len(spans), workers, receive, stats)
-    return result
