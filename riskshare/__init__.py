@@ -10,13 +10,13 @@ Everything the command line prints comes from these functions::
 
 __version__ = "1.0.0"
 
-from riskshare.compare import ComparisonError, ComparisonResult, compare  # noqa: E402
-from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError  # noqa: E402
-from riskshare.explain import ExplainResult, explain  # noqa: E402
-from riskshare.loading import load_scenario, validate_file  # noqa: E402
-from riskshare.scenario import Scenario  # noqa: E402
-from riskshare.simulation import SimulationResult, simulate  # noqa: E402
-from riskshare.sweep import GridError, SweepPoint, SweepResult, sweep  # noqa: E402
+from riskshare.compare import ComparisonError, ComparisonResult, compare
+from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError
+from riskshare.explain import ExplainResult, explain
+from riskshare.loading import load_scenario, validate_file
+from riskshare.scenario import Scenario
+from riskshare.simulation import SimulationResult, simulate
+from riskshare.sweep import GridError, SweepPoint, SweepResult, sweep
 
 __all__ = [
     "ComparisonError",

@@ -6,6 +6,7 @@ Each rule returns :class:`~riskshare.errors.Problem` values located by key path
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 
@@ -290,7 +291,7 @@ def _over_ceded(scenario: Scenario, subject: str, members: list[int]) -> Iterato
         if layer.share == 0 or high <= low:
             continue
         cuts = sorted({low, high, *(x for t in taken for x in t[:2] if low < x < high)})
-        for a, b in zip(cuts, cuts[1:]):
+        for a, b in itertools.pairwise(cuts):
             over = [t for t in taken if t[0] < b and t[1] > a]
             total = layer.share + math.fsum(t[2] for t in over)
             if total > 1 + _TOLERANCE:
@@ -316,8 +317,9 @@ def _gaps(scenario: Scenario, subject: str, members: list[int]) -> Iterator[Prob
         if reach != -math.inf and low > reach * (1 + _TOLERANCE):
             yield Problem(
                 ("layers", i, "attachment"),
-                f"no layer on {subject} takes the slice {_slice(reach, low)} below `{scenario.layers[i].name}` "
-                f"(a gap in the tower: that part stays with the cedent)",
+                f"no layer on {subject} takes the slice {_slice(reach, low)} below "
+                f"`{scenario.layers[i].name}` (a gap in the tower: that part stays with "
+                "the cedent)",
                 "warning",
             )
         reach = max(reach, high)

@@ -101,41 +101,23 @@ def _load(path: Path) -> Scenario:
     return scenario
 
 
-@contextmanager
-def _atomic_write(path: Path) -> Iterator[object]:
-    """Write to a temporary file beside ``path`` and move it into place only when done."""
-    directory = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            yield handle
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
 def _write_json(data: object, target: str) -> None:
+    """Write ``data`` as JSON to the file ``target``, or to stdout for ``-``."""
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if target == "-":
         sys.stdout.write(text)
-        return
-    try:
-        with _atomic_write(Path(target)) as handle:
-            handle.write(text)  # type: ignore[attr-defined]
-    except OSError as error:
-        _fail(f"error: cannot write {target}: {error.strerror or error}")
+    else:
+        _write_file(Path(target), text.encode("utf-8"))
 
 
 def _write_csv(rows: list[list[object]], target: str) -> None:
+    """Write ``rows`` as CSV to the file ``target``, or to stdout for ``-``."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     if target == "-":
         sys.stdout.write(buffer.getvalue())
-        return
-    _write_file(Path(target), buffer.getvalue().encode("utf-8"))
+    else:
+        _write_file(Path(target), buffer.getvalue().encode("utf-8"))
 
 
 def _write_file(target: Path, data: bytes) -> None:
@@ -187,7 +169,8 @@ def _progress_bar(years: int) -> Iterator[Progress | None]:
     if years < PROGRESS_MIN_YEARS or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     with Bar(
         TextColumn("simulating"),
@@ -342,7 +325,8 @@ def explain(
         typer.Option(
             "--source",
             metavar="NAME",
-            help="The source the losses come from (default: ground_up, borne by the residual party).",
+            help="The source the losses come from "
+            "(default: ground_up, borne by the residual party).",
         ),
     ] = None,
     json_path: Annotated[

@@ -107,7 +107,7 @@ def _absorbs_table(result: SimulationResult, f: Formatter) -> Table:
         "worst year",
     ):
         table.add_column(header, justify="right")
-    for name, entry in result.parties.items():
+    for entry in result.parties.values():
         table.add_row(str(entry["label"]), str(entry["kind"]), *_loss_cells(entry, f))
         for member, figures in _members(entry).items():
             table.add_row(f"  {member}", "member", *_loss_cells(figures, f))
@@ -238,8 +238,13 @@ def _budget_table(result: SimulationResult, f: Formatter) -> Table:
         table.add_column(header, justify="right")
     for entry in result.parties.values():
         if "budget" in entry:
-            table.add_row(str(entry["label"]), f.amount(entry["budget"]), f.amount(entry["mean"]),
-                          f.share(entry["prob_over_budget"]), f.amount(entry["expected_over_budget"]))
+            table.add_row(
+                str(entry["label"]),
+                f.amount(entry["budget"]),
+                f.amount(entry["mean"]),
+                f.share(entry["prob_over_budget"]),
+                f.amount(entry["expected_over_budget"]),
+            )
     return table
 
 

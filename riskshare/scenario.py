@@ -1,9 +1,10 @@
 """The scenario format as pydantic models: parties, sources, layers, the scenario.
 
 Value types (amounts, shares, rates) live in :mod:`riskshare.fields`, frequency and
-severity forms in :mod:`riskshare.distributions`. Rules that relate several fields (a layer naming an unknown party, a tower that cedes
-more than 100% of a slice) live in :mod:`riskshare.checks`; reading YAML and placing
-errors at their line lives in :mod:`riskshare.loading`. Nothing here touches a file.
+severity forms in :mod:`riskshare.distributions`. Rules that relate several fields
+(a layer naming an unknown party, a tower that cedes more than 100% of a slice) live
+in :mod:`riskshare.checks`; reading YAML and placing errors at their line lives in
+:mod:`riskshare.loading`. Nothing here touches a file.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ that :meth:`Document.position` walks to place a key path at its line and column.
 This module and :mod:`riskshare.loading` are the only ones that touch ``yaml``.
 """
 
-
 from __future__ import annotations
 
 import math
