@@ -260,3 +260,15 @@ def test_years_beyond_an_events_file_are_warned_about() -> None:
     assert "warning: cat-model-ylt.csv covers 1,000 years" in result.stderr
     quiet = run("simulate", "scenarios/cat-model-ylt.yaml", "--years", "500", "--quiet")
     assert "warning" not in quiet.stderr
+
+
+def test_json_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+
+    target = tmp_path / "out.json"
+    assert (
+        run("simulate", EXAMPLE, "--years", "200", "--quiet", "--json", str(target)).exit_code == 0
+    )
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
