@@ -116,3 +116,29 @@ def test_every_command_and_option_is_documented() -> None:
             for option in param.opts:
                 if option.startswith("--"):
                     assert option in reference, f"{name} {option} is not in docs/commands.md"
+
+
+HELP = re.compile(
+    r"^```console\n\$ riskshare ((?:\S+ )?--help)\n```\s*\n```text\n(.*?)^```",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def test_help_text_in_the_command_reference_is_current(regen_golden: bool) -> None:
+    """Each `--help` pasted in docs/commands.md is what the command prints today.
+
+    ``pytest --regen-golden`` pastes the current text in.
+    """
+    path = ROOT / "docs" / "commands.md"
+    reference = path.read_text(encoding="utf-8")
+    pasted = HELP.findall(reference)
+    assert len(pasted) >= 7
+    for command, text in pasted:
+        result = run(*command.split())
+        assert result.exit_code == 0
+        if regen_golden:
+            reference = reference.replace(f"```text\n{text}```", f"```text\n{result.stdout}```", 1)
+        else:
+            assert result.stdout == text, f"docs/commands.md: `riskshare {command}` has changed"
+    if regen_golden:
+        path.write_text(reference, encoding="utf-8")
