@@ -8,16 +8,15 @@ merges its blocks' moments in block order, so its figures do not depend on how i
 blocks were scheduled. The kept values are a multiset, the same whatever order they
 arrive in.
 
-Two things keep the tail small without losing a bit of it:
-
-- the kept values equal to the lowest of them (the *floor*: zero, for a layer that pays
-  in fewer than one year in ten, or an aggregate limit many years reach) are kept as a
-  count, not one by one;
-- a series that is a monotone function of another, value by value (a consortium
-  member's share of the consortium, a party's cost that is its net plus a fixed
-  premium), takes its tail from that series (:meth:`SeriesSummary.derive_tail`) instead
-  of keeping its own: rounding ``share × x`` or ``x + c`` never reverses an order, so the
-  largest values of the one are the image of the largest values of the other.
+The kept values live in a :class:`~riskshare.tails.Tail`, grouped by value so that
+dropping the lowest never passes over the whole tail, and with a run of equal values
+(zero, for a layer that pays in fewer than one year in ten, or an aggregate limit many
+years reach) held as one value and a count. And a series that is a monotone function
+of another, value by value (a consortium member's share of the consortium, a party's
+cost that is its net plus a fixed premium), takes its tail from that series
+(:meth:`SeriesSummary.derive_tail`) instead of keeping its own: rounding ``share × x``
+or ``x + c`` never reverses an order, so the largest values of the one are the image of
+the largest values of the other.
 """
 
 from __future__ import annotations
@@ -28,16 +27,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from riskshare.events import FloatArray
+from riskshare.tails import Tail
 
 RETURN_PERIODS = (10, 50, 100, 200, 500, 1000)
 TAIL_SHARE = 0.1
 TVAR_SHARE = 0.01
 #: Every quantile the figures read: var_99, var_995 and the return periods'.
 REPORTED_QUANTILES = (0.99, 0.995, *(1 - 1 / t for t in RETURN_PERIODS))
-#: Fewest kept values equal to the floor that are worth turning into a count.
-TIES_WORTH_COUNTING = 64
-#: Sort rather than partition where more than one value in this many repeats another.
-SELECT_BY_SORTING = 4
 
 
 def tail_size(years: int) -> int:
@@ -73,17 +69,14 @@ class SeriesSummary:
     maximum: float = -math.inf
     over: int = 0
     excess: float = 0.0
-    _kept: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
-    _ties: int = 0  # kept copies of the floor not stored in _kept
-    _pending: list[FloatArray] = field(default_factory=list, repr=False)
-    _pending_count: int = 0
-    _floor: float | None = None  # no value at or below it can enter the kept tail
-    _sorted: bool = True
-    _sorted_from: float = math.inf  # _kept[_sorted_from:] is sorted, the rest below it
-    _fixed: frozenset[int] = frozenset()  # indices of _kept known to hold their sorted value
+    _tail: Tail | None = field(default=None, repr=False)
     _derived: Derivation | None = field(default=None, repr=False)
-    #: Offered values held before they are folded into the kept tail.
-    pending_limit: int = field(default=0, repr=False)
+
+    @property
+    def _kept(self) -> Tail:
+        if self._tail is None:
+            self._tail = Tail(self.keep)
+        return self._tail
 
     # --- adding and merging -----------------------------------------------------------
 
@@ -119,9 +112,9 @@ class SeriesSummary:
         self.merge_moments(other)
         if tail and self._derived is None:
             if above is not None:
-                self._offer(annual[annual > above], copy=False)
+                self._kept.offer(annual[annual > above], copy=False)
             else:
-                self._offer(annual, copy=True)
+                self._kept.offer(annual, copy=True)
 
     def merge(self, other: SeriesSummary) -> None:
         """Fold in the summary of the years that follow this one's."""
@@ -155,29 +148,14 @@ class SeriesSummary:
         ``take`` hands ``other``'s arrays over instead of copying them (``other`` must
         not be used afterwards but to :meth:`forget_tail`).
         """
-        if self._derived is not None or other._derived is not None:
+        if self._derived is not None or other._derived is not None or other._tail is None:
             return
-        other._compact()
-        self._offer(other._kept, copy=not take)
-        floor = other._floor
-        if other._ties and floor is not None and (self._floor is None or floor > self._floor):
-            self._offer(np.full(other._ties, floor), copy=False)
+        self._kept.merge(other._tail, take=take)
 
     def pack(self) -> None:
-        """Keep the values equal to the lowest kept one as a count, to send this summary.
-
-        Only for a summary that takes no more values (a block's, on its way to a run):
-        its floor then no longer means that lower values could not enter.
-        """
-        self._compact()
-        kept = self._kept
-        if self._ties or len(kept) < TIES_WORTH_COUNTING:
-            return
-        lowest = kept.min()
-        at_lowest = (kept == lowest) & (np.signbit(kept) == np.signbit(lowest))
-        count = int(np.count_nonzero(at_lowest))
-        if count >= TIES_WORTH_COUNTING:
-            self._kept, self._ties, self._floor = kept[~at_lowest], count, float(lowest)
+        """Hold the values equal to the lowest kept one as a count, to send this summary."""
+        if self._tail is not None:
+            self._tail.pack()
 
     def derive_tail(
         self, source: SeriesSummary, *, scale: float = 1.0, shift: float | None = None
@@ -190,12 +168,16 @@ class SeriesSummary:
         if not scale > 0 or (scale != 1.0 and shift is not None):
             raise ValueError("a derived tail takes a positive scale or a shift, not both")
         self._derived = Derivation(source, scale, shift)
-        self._kept, self._ties, self._pending, self._pending_count = np.zeros(0), 0, [], 0
+        self._tail = None
 
     def forget_tail(self) -> None:
         """Drop the kept values (once they are merged elsewhere), keeping the moments."""
-        self._kept, self._ties, self._pending, self._pending_count = np.zeros(0), 0, [], 0
-        self._floor, self._sorted = None, True
+        self._tail = None
+
+    def adopt_tail(self, other: SeriesSummary) -> None:
+        """Take over ``other``'s kept tail as it stands (its own, merged from elsewhere)."""
+        if self._derived is None:
+            self._tail = other._tail
 
     @property
     def derived(self) -> Derivation | None:
@@ -205,159 +187,42 @@ class SeriesSummary:
     @property
     def floor(self) -> float | None:
         """A value that no newcomer at or below can displace from the kept tail."""
-        return self._floor
+        return None if self._tail is None else self._tail.floor
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the kept and pending values."""
-        return int(self._kept.nbytes) + sum(int(p.nbytes) for p in self._pending)
+        """Memory held by the kept values."""
+        return 0 if self._tail is None else self._tail.nbytes
 
     # --- the kept tail ----------------------------------------------------------------
-
-    def _offer(self, values: FloatArray, *, copy: bool) -> None:
-        """Keep those of ``values`` that may belong to the largest ``keep`` of the series."""
-        if self._floor is not None:
-            values = values[values > self._floor]
-        elif copy:
-            values = values.copy()
-        if len(values):
-            self._pending.append(values)
-            self._pending_count += len(values)
-            self._sorted = False
-            limit = self.pending_limit or self.keep
-            if self._pending_count > limit:
-                self._compact()
-
-    def _compact(self) -> None:
-        if not self._pending:
-            return
-        self._sorted_from, self._fixed = math.inf, frozenset()
-        if len(self._kept) or len(self._pending) > 1:
-            values = np.concatenate((self._kept, *self._pending))
-        else:
-            values = self._pending[0]  # an array this summary owns (see _offer)
-        self._pending, self._pending_count = [], 0
-        surplus = len(values) + self._ties - self.keep
-        if surplus <= 0:
-            self._kept = values
-            return
-        if surplus <= self._ties:
-            self._ties -= surplus
-            self._kept = values
-            return
-        cut = surplus - self._ties
-        self._ties = 0
-        lowest = values.min()
-        at_lowest = values == lowest
-        count = int(np.count_nonzero(at_lowest))
-        if count >= cut:  # all that goes is the lowest value: no selection needed
-            self._floor = float(lowest)
-            self._ties = count - cut
-            self._kept = values[~at_lowest]
-            return
-        if count >= TIES_WORTH_COUNTING:
-            values = values[~at_lowest]
-            cut -= count
-        self._sorted = _select(values, cut)
-        kept = values[cut:]
-        floor = float(kept[0])
-        self._floor = floor
-        equal = kept == floor
-        count = int(np.count_nonzero(equal))
-        if count >= TIES_WORTH_COUNTING:
-            equal &= np.signbit(kept) == (math.copysign(1.0, floor) < 0)
-            count = int(np.count_nonzero(equal))
-            self._ties = count
-            kept = kept[~equal]
-        elif cut > len(kept) // 4:
-            kept = kept.copy()  # release the values cut off
-        self._kept = kept
-
-    def _sorted_kept(self) -> FloatArray:
-        self._compact()
-        if not self._sorted:
-            self._kept.sort()
-            self._sorted = True
-        return self._kept
-
-    def _in_place(self, index: int) -> bool:
-        """Whether ``_kept[index]`` holds the value it would hold sorted."""
-        return self._sorted or index >= self._sorted_from or index in self._fixed
-
-    def _arrange(self, positions: list[int], top: int) -> None:
-        """Put the tail's values at ``positions`` and its ``top`` largest in sorted place.
-
-        A selection, cheaper than sorting the whole tail, for the few order
-        statistics a run's figures read.
-        """
-        if self._derived is not None:
-            self._derived.source._arrange(positions, top)
-            return
-        self._compact()
-        kept = self._kept
-        if self._sorted or not len(kept):
-            return
-        start = max(0, len(kept) - top)
-        fixed = sorted({p - self._ties for p in positions if 0 <= p - self._ties < start})
-        if start >= self._sorted_from and self._fixed.issuperset(fixed):
-            return  # arranged already
-        kept.partition([*fixed, start] if start < len(kept) else fixed)
-        kept[start:].sort()
-        self._sorted_from, self._fixed = start, frozenset(fixed)
-
-    def arrange_for_figures(self) -> None:
-        """Put in place the kept values the figures read (see :meth:`figures`)."""
-        self._arrange(
-            [p for q in REPORTED_QUANTILES for p in self._positions(q)],
-            math.ceil(TVAR_SHARE * self.n),
-        )
-
-    def adopt_tail(self, other: SeriesSummary) -> None:
-        """Take over ``other``'s kept tail as it stands (its own, merged from elsewhere)."""
-        if self._derived is not None:
-            return
-        other._compact()
-        self._kept, self._ties, self._floor = other._kept, other._ties, other._floor
-        self._sorted, self._sorted_from, self._fixed = (
-            other._sorted,
-            other._sorted_from,
-            other._fixed,
-        )
-        self._pending, self._pending_count = [], 0
 
     @property
     def tail_length(self) -> int:
         """How many values the kept tail holds (``min(n, keep)``)."""
         if self._derived is not None:
             return self._derived.source.tail_length
-        self._compact()
-        return len(self._kept) + self._ties
+        return self._kept.length
 
     def _value_at(self, i: int) -> float:
         """The ``i``-th smallest kept value."""
         if self._derived is not None:
             value = self._derived.source._value_at(i)
             return float(self._derived.apply(np.array([value]))[0])
-        if i < self._ties:
-            assert self._floor is not None
-            return self._floor
-        self._compact()
-        kept = self._kept if self._in_place(i - self._ties) else self._sorted_kept()
-        return float(kept[i - self._ties])
+        return self._kept.value_at(i)
 
     def _top(self, count: int) -> FloatArray:
         """The ``count`` largest kept values, ascending."""
         if self._derived is not None:
             return self._derived.apply(self._derived.source._top(count))
-        self._compact()
-        kept = self._kept
-        if count <= len(kept):
-            if not self._in_place(len(kept) - count):
-                kept = self._sorted_kept()
-            return kept[len(kept) - count :]
-        kept = self._sorted_kept()
-        assert self._floor is not None
-        return np.concatenate((np.full(count - len(kept), self._floor), kept))
+        return self._kept.top(count)
+
+    def arrange_for_figures(self) -> None:
+        """Put in order, ahead, the kept values the figures read (see :meth:`figures`)."""
+        if self._derived is not None:
+            self._derived.source.arrange_for_figures()
+            return
+        positions = [p for q in REPORTED_QUANTILES for p in self._positions(q)]
+        self._kept.arrange(positions, math.ceil(TVAR_SHARE * self.n))
 
     @property
     def tail(self) -> FloatArray:
@@ -428,24 +293,6 @@ class SeriesSummary:
             "prob_over_budget": self.over / self.n if self.n else 0.0,
             "expected_over_budget": self.excess / self.n if self.n else 0.0,
         }
-
-
-def _select(values: FloatArray, cut: int) -> bool:
-    """Put the ``cut`` smallest of ``values`` first and the smallest of the rest at ``cut``.
-
-    numpy's partition slows down tenfold and more where many values are equal (the
-    zeros of a layer that seldom pays, an amount capped by a limit), and its sort is
-    several times slower than partition on distinct values but fast on repeated ones:
-    a sample of the values picks the one that suits. Returns whether ``values`` ended
-    up sorted.
-    """
-    sample = np.sort(values[:: max(1, len(values) // 1024)])
-    repeated = np.count_nonzero(sample[1:] == sample[:-1])
-    if repeated * SELECT_BY_SORTING > len(sample):
-        values.sort()
-        return True
-    values.partition(cut)
-    return False
 
 
 def share_of(mean: float, total_mean: float) -> float | None:

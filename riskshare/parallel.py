@@ -91,6 +91,9 @@ class Workers:
             child.close()
             self._processes.append(process)
             self._connections.append(parent)
+        # the workers reuse their blocks' memory; this process, which only merges,
+        # hands what it frees back (its peak is the run's tails, not blocks)
+        _mallopt(_M_TRIM_THRESHOLD, MERGER_TRIM_THRESHOLD)
 
     def __enter__(self) -> Workers:
         return self
@@ -102,6 +105,8 @@ class Workers:
         trace: TracebackType | None,
     ) -> None:
         global _handlers
+        if not self._local:
+            _mallopt(_M_TRIM_THRESHOLD, ALLOCATOR_SETTINGS[_M_TRIM_THRESHOLD])
         for connection in self._connections:
             try:
                 if kind is None:
@@ -211,7 +216,16 @@ ALLOCATOR_SETTINGS = {
     _M_TRIM_THRESHOLD: 256 * 2**20,
     _M_TOP_PAD: 64 * 2**20,
 }
+#: What the process that merges keeps of the memory it frees, while workers run.
+MERGER_TRIM_THRESHOLD = 16 * 2**20
 _tuned = False
+
+
+def _mallopt(option: int, value: int) -> bool:
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(option, value) == 1)
+    except (OSError, AttributeError):
+        return False
 
 
 def tune_allocator() -> bool:
@@ -227,10 +241,5 @@ def tune_allocator() -> bool:
     global _tuned
     if _tuned:
         return True
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        done = all(libc.mallopt(option, value) == 1 for option, value in ALLOCATOR_SETTINGS.items())
-    except (OSError, AttributeError):
-        return False
-    _tuned = done
-    return done
+    _tuned = all(_mallopt(option, value) for option, value in ALLOCATOR_SETTINGS.items())
+    return _tuned

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskshare import __version__
+from riskshare import __version__, memory
 from riskshare.allocation import RESIDUE, Allocation, allocate
 from riskshare.blocks import premium_flows as premium_flows
 from riskshare.blocks import reinstatement_rates as reinstatement_rates
@@ -352,6 +352,7 @@ def simulate(
         raise RunError(f"years must be at least 1 (got {years})")
     plan = compile_plan(scenario)
     processes = resolve_workers(workers, years)
+    memory.check(scenario, plan, years, processes)
     keep = tail_size(years)
     streamed = stream(
         plan,

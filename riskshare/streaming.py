@@ -76,15 +76,6 @@ def tail_bytes(plan: Plan, years: int) -> int:
     return 8 * series * tail_size(years)
 
 
-def pending_limit(keep: int) -> int:
-    """How many offered values a merged tail holds before it selects the largest again.
-
-    A quarter of the tail bounds the memory to 1.25 tails (and, while selecting, 2.5
-    of one series'), at the cost of selecting more often; never below a block's worth.
-    """
-    return max(keep // 4, 100_000)
-
-
 def passes(plan: Plan, years: int) -> int:
     """How many passes over the blocks a run takes."""
     if plan.needs_loading_pass and cost_cache_bytes(plan, years) > COST_CACHE_BYTES:
@@ -94,8 +85,7 @@ def passes(plan: Plan, years: int) -> int:
 
 def tails_in_workers(plan: Plan, years: int, workers: int) -> bool:
     """Whether each worker keeps the tails of its blocks (or sends them block by block)."""
-    # a worker holds its tails and a quarter as many offered values
-    return workers <= 1 or workers * tail_bytes(plan, years) * 5 // 4 <= WORKER_TAILS_BYTES
+    return workers <= 1 or workers * tail_bytes(plan, years) <= WORKER_TAILS_BYTES
 
 
 def stream(
@@ -232,8 +222,6 @@ class _Pass:
         self.floors = shared_floats((workers + 1, len(self.keys)))
         self.tails: dict[str, SeriesSummary] = {}  # a worker's merged tails
         self.inputs: dict[int, FloatArray] = {}  # a worker's blocks' costs' inputs
-        for summary in summaries.values():
-            summary.pending_limit = pending_limit(job.keep)
 
     # --- in the workers ---------------------------------------------------------------
 
@@ -307,7 +295,6 @@ class _Pass:
         for key, block in summaries.items():
             if key not in self.tails:
                 self.tails[key] = SeriesSummary(self.job.keep)
-                self.tails[key].pending_limit = pending_limit(self.job.keep)
             kept = self.tails[key]
             kept.merge_tail(block, take=True)
             block.forget_tail()

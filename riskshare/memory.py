@@ -1,0 +1,190 @@
+"""How much memory a run will take, worked out before it starts, and whether it fits.
+
+A run's memory is a few fixed parts (see docs/performance.md):
+
+- each worker's block: the events of one block of 100,000 years (about 60 bytes an
+  event while they are drawn and sorted) and the block's annual series (8 bytes a
+  year for each);
+- the kept tails: the largest 10% of each annual series that keeps its own, 8 bytes a
+  value, held by the workers (short runs) or by the run (long ones), with a quarter
+  more of offered values waiting to be selected;
+- with priced premiums, the costs' inputs where a run keeps them (see
+  :mod:`riskshare.streaming`);
+- each process's interpreter and libraries.
+
+:func:`check` compares the estimate with the memory the machine (or its container)
+has available and, where the run would not fit, raises a :class:`RunError` that says
+what to change instead of letting the system kill the run part way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from riskshare.distributions import Frequency
+from riskshare.errors import RunError
+from riskshare.events import BLOCK_YEARS
+from riskshare.plan import Plan
+from riskshare.scenario import Scenario
+from riskshare.streaming import (
+    COST_CACHE_BYTES,
+    cost_cache_bytes,
+    passes,
+    tail_bytes,
+    tails_in_workers,
+)
+
+MB = 2**20
+#: An interpreter with numpy and riskshare loaded; a forked worker shares most of it.
+PROCESS_BYTES = 90 * MB
+WORKER_BYTES = 40 * MB
+#: Bytes per event of a block while it is drawn, sorted and laid out.
+EVENT_BYTES = 64
+#: Part of the available memory a run may plan to use.
+HEADROOM = 0.9
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A run's expected peak memory, part by part (bytes)."""
+
+    workers: int
+    events_per_block: int
+    block: int  # one worker's block at work
+    tails: int  # all kept tails, wherever they are held
+    costs: int  # the costs' inputs kept for priced premiums
+    processes: int  # interpreters and libraries
+
+    @property
+    def total(self) -> int:
+        return self.workers * self.block + self.tails + self.costs + self.processes
+
+    def describe(self) -> str:
+        parts = [
+            f"{_size(self.block)} for each worker's block of {BLOCK_YEARS:,} years "
+            f"(about {self.events_per_block:,} events)",
+            f"{_size(self.tails)} for the largest 10% of each annual series",
+        ]
+        if self.costs:
+            parts.append(f"{_size(self.costs)} for the costs' inputs")
+        parts.append(f"{_size(self.processes)} for the processes themselves")
+        return ", ".join(parts)
+
+
+def expected_events(frequency: Frequency) -> float:
+    """The mean number of events a year of one source."""
+    if frequency.poisson is not None:
+        return frequency.poisson
+    if frequency.bernoulli is not None:
+        return frequency.bernoulli
+    if frequency.binomial is not None:
+        return frequency.binomial.n * frequency.binomial.p
+    if frequency.negative_binomial is not None:
+        return frequency.negative_binomial.mean
+    return float(frequency.fixed or 0)
+
+
+def events_per_block(scenario: Scenario, plan: Plan, years: int) -> int:
+    """The events of the fullest block: expected ones, with room for chance."""
+    if plan.table is not None:
+        blocks = (np.asarray(plan.table.year) - 1) // BLOCK_YEARS
+        return int(np.bincount(blocks).max()) if len(blocks) else 0
+    mean = sum(expected_events(s.frequency) for s in scenario.events or []) * min(
+        years, BLOCK_YEARS
+    )
+    return int(mean + 6 * math.sqrt(mean) + 1)
+
+
+def estimate(scenario: Scenario, plan: Plan, years: int, workers: int) -> Estimate:
+    """The peak memory of a run of ``years`` years on ``workers`` processes."""
+    block_years = min(years, BLOCK_YEARS)
+    # the annual series of a block: total, largest event, parties, members, layers,
+    # costs, members' costs and reinstated amounts
+    series = 2 + 2 * (len(plan.parties) + len(plan.members)) + 2 * len(plan.layers)
+    events = events_per_block(scenario, plan, years)
+    block = events * EVENT_BYTES + 2 * 8 * block_years * series
+    tails = tail_bytes(plan, years)
+    # a block's values waiting to be grouped, and the lowest groups' surplus
+    slack = tails // 8 + 8 * block_years * series
+    if workers > 1 and tails_in_workers(plan, years, workers):
+        tails = workers * (tails + slack) + tails  # each worker's, then the run's
+    else:
+        tails = tails + slack
+    cached = passes(plan, years) == 1 and plan.needs_loading_pass
+    costs = cost_cache_bytes(plan, years) if cached else 0
+    processes = PROCESS_BYTES + workers * WORKER_BYTES if workers > 1 else PROCESS_BYTES
+    return Estimate(workers, events, block, tails, costs, processes)
+
+
+def available() -> int | None:
+    """Memory this process may still take: the system's, or its container's if less."""
+    found = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            limit = Path(limit_file).read_text().strip()
+            usage = int(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 2**60:
+            found.append(int(limit) - usage)
+    return min(found) if found else None
+
+
+def check(scenario: Scenario, plan: Plan, years: int, workers: int) -> Estimate:
+    """The run's estimate; a :class:`RunError` saying what to change where it cannot fit."""
+    need = estimate(scenario, plan, years, workers)
+    have = available()
+    if have is None or need.total <= HEADROOM * have:
+        return need
+    advice = []
+    if workers > 1:
+        fewer = estimate(scenario, plan, years, 1)
+        if fewer.total <= HEADROOM * have:
+            advice.append("run it on one worker (--workers 1)")
+    fitting = _fitting_years(scenario, plan, years, workers, HEADROOM * have)
+    if fitting:
+        advice.append(f"run at most about {fitting:,} years")
+    advice.append("or run it on a machine with more memory")
+    raise RunError(
+        f"a run of {years:,} years on {workers} worker{'s' if workers != 1 else ''} needs "
+        f"about {_size(need.total)} ({need.describe()}), and only {_size(have)} is "
+        f"available: {', '.join(advice)}"
+    )
+
+
+def _fitting_years(
+    scenario: Scenario, plan: Plan, years: int, workers: int, budget: float
+) -> int | None:
+    low, high = 0, years
+    while high - low > max(1, years // 1000):
+        middle = (low + high) // 2
+        if estimate(scenario, plan, max(middle, 1), workers).total <= budget:
+            low = middle
+        else:
+            high = middle
+    return low if low >= 1000 else None
+
+
+def _size(count: int) -> str:
+    if count >= 2**30:
+        return f"{count / 2**30:.1f} GB"
+    return f"{count / MB:,.0f} MB"
+
+
+__all__ = ["COST_CACHE_BYTES", "Estimate", "available", "check", "estimate"]

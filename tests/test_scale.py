@@ -1,0 +1,258 @@
+"""Runs bigger than memory, on every core: the same figures to the bit, whatever the split.
+
+A run streams its blocks through worker processes (riskshare.streaming), lays each
+block out and allocates it in chunks (riskshare.blocks), keeps each series' largest
+values in value-ordered groups (riskshare.tails) and checks its memory before it
+starts (riskshare.memory). None of that may change a figure: these tests hold the
+figures of every way of running a scenario equal, bit for bit, to one another and to
+the plain path (allocate a whole block, sum its annual series, merge in block order).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import riskshare
+from riskshare import blocks, events, memory, simulation, streaming
+from riskshare import tails as tails_module
+from riskshare.errors import RunError
+from riskshare.metrics import SeriesSummary, tail_size
+from riskshare.plan import compile_plan
+from riskshare.tails import Tail
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "scenarios" / "breakthrough-consortium.yaml"
+YEARS = 12_345
+BLOCK = 1_000  # small blocks: a dozen of them in a run of YEARS years
+
+
+def figures(result: riskshare.SimulationResult) -> dict[str, Any]:
+    data = result.to_dict()
+    data["simulation"].pop("seconds")  # type: ignore[attr-defined]
+    return data
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(simulation, "block_spans", lambda years: events.block_spans(years, BLOCK))
+
+
+@pytest.fixture(scope="module")
+def bundled() -> riskshare.Scenario:
+    return riskshare.load_scenario(BUNDLED)
+
+
+# --- the same bits for any number of workers, chunk size or way of keeping the tails ---
+
+
+@pytest.mark.usefixtures("small_blocks")
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+def test_any_number_of_workers_gives_the_same_json(path: Path) -> None:
+    scenario = riskshare.load_scenario(path)
+    one = figures(riskshare.simulate(scenario, YEARS, 7, workers=1))
+    assert figures(riskshare.simulate(scenario, YEARS, 7, workers=2)) == one
+    assert figures(riskshare.simulate(scenario, YEARS, 7, workers=3)) == one
+
+
+@pytest.mark.usefixtures("small_blocks")
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("WORKER_TAILS_BYTES", 0),  # the run keeps the tails, workers send candidates
+        ("COST_CACHE_BYTES", 0),  # priced premiums by a first pass
+        ("CHUNK_YEARS", 7),  # chunks smaller than a block, and ragged
+        ("CHUNK_YEARS", 10**9),  # a whole block at once
+    ],
+)
+def test_every_way_of_running_gives_the_same_json(
+    bundled: riskshare.Scenario, monkeypatch: pytest.MonkeyPatch, setting: str, value: int
+) -> None:
+    want = figures(riskshare.simulate(bundled, YEARS, 3, workers=2))
+    module = blocks if setting == "CHUNK_YEARS" else streaming
+    monkeypatch.setattr(module, setting, value)
+    assert figures(riskshare.simulate(bundled, YEARS, 3, workers=2)) == want
+    assert figures(riskshare.simulate(bundled, YEARS, 3, workers=1)) == want
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_the_stream_equals_the_plain_path_block_by_block(bundled: riskshare.Scenario) -> None:
+    """allocate a whole block, sum its annual series, summarise, merge in block order."""
+    plan = compile_plan(bundled)
+    premiums = simulation.layer_premiums(plan, 5, YEARS)
+    keep = tail_size(YEARS)
+    merged: simulation.BlockResult | None = None
+    for index, (first, n_years) in enumerate(simulation.block_spans(YEARS)):
+        part = simulation.run_block(plan, 5, index, first, n_years, keep, premiums)
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    assert merged is not None
+    total, parties, layers = simulation.assemble(bundled, plan, merged, premiums)
+    streamed = figures(riskshare.simulate(bundled, YEARS, 5, workers=2))
+    assert json.loads(json.dumps([total, parties, layers])) == json.loads(
+        json.dumps([streamed["total"], streamed["parties"], streamed["layers"]])
+    )
+    assert streamed["simulation"]["events"] == merged.events
+
+
+def test_the_json_of_the_command_does_not_depend_on_workers(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from riskshare.cli import app
+
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"{workers}.json"
+        result = CliRunner().invoke(
+            app,
+            ["simulate", str(BUNDLED), "--years", "250000", "--workers", workers,
+             "--json", str(out), "--quiet"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        data = json.loads(out.read_text(encoding="utf-8"))
+        data["simulation"].pop("seconds")
+        outputs.append(data)
+    assert outputs[0] == outputs[1]
+
+
+# --- workers come and go cleanly --------------------------------------------------------
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_an_error_in_a_worker_reaches_the_caller(
+    bundled: riskshare.Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(simulation, "BALANCE_TOLERANCE", -1.0)  # every event fails
+    with pytest.raises(RunError, match="balance check failed"):
+        riskshare.simulate(bundled, YEARS, 1, workers=2)
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_no_worker_outlives_its_run(bundled: riskshare.Scenario) -> None:
+    riskshare.simulate(bundled, YEARS, 1, workers=2)
+    assert not multiprocessing.active_children()
+
+
+def test_workers_must_be_at_least_one(bundled: riskshare.Scenario) -> None:
+    with pytest.raises(RunError, match="workers must be at least 1"):
+        riskshare.simulate(bundled, 1000, workers=0)
+
+
+# --- the kept tail: exactly the largest values, however they arrive ---------------------
+
+VALUES = st.one_of(
+    st.sampled_from((0.0, 0.0, 0.0, 1.0, 3e8, 3e8, -2.5, 1e-300)),
+    st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False).filter(lambda v: v != 0),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(VALUES, max_size=300), min_size=1, max_size=12),
+    st.integers(1, 400),
+    st.booleans(),
+    st.sampled_from((12, 14, 16)),
+)
+def test_a_tail_keeps_exactly_the_largest_values(
+    batches: list[list[float]], keep: int, runs: bool, bits: int
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:  # join, pack and look for runs early
+        patch.setattr(tails_module, "MOST_PIECES", 1)
+        patch.setattr(tails_module, "RUN_WORTH_CHECKING", 2)
+        check_tail(batches, keep, runs, bits)
+
+
+def check_tail(batches: list[list[float]], keep: int, runs: bool, bits: int) -> None:
+    tails = [Tail(keep), Tail(keep)]
+    for tail in tails:
+        tail._batch = 1  # group and trim at every offer, the most demanding order
+        tail._bits = bits  # the groups of a long run's tail (16 bits: packed)
+    offered: list[float] = []
+    for batch in batches:
+        values = np.array(batch, dtype=np.float64)
+        for tail in tails:
+            if runs and len(values):
+                tail.offer_run(float(values[0]), 70)  # a run worth counting
+            tail.offer(values, copy=True)
+        if runs and len(values):
+            offered.extend([float(values[0])] * 70)
+        offered.extend(batch)
+    want = np.sort(np.array(offered))[-keep:] if offered else np.zeros(0)
+    by_value, whole = tails
+    assert by_value.length == whole.length == len(want)
+    for index in range(len(want)):  # before anything sorts the groups
+        assert by_value.value_at(index) == want[index]
+    np.testing.assert_array_equal(whole.top(len(want)), want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(VALUES, max_size=200), min_size=2, max_size=6), st.integers(1, 300))
+def test_tails_merge_to_the_same_largest_values_in_any_order(
+    batches: list[list[float]], keep: int
+) -> None:
+    parts = []
+    for batch in batches:
+        part = Tail(keep)
+        part.offer(np.array(batch, dtype=np.float64), copy=True)
+        part.pack()
+        parts.append(part)
+    forward, backward = Tail(keep), Tail(keep)
+    for part in parts:
+        forward.merge(part, take=False)
+    for part in reversed(parts):
+        backward.merge(part, take=False)
+    everything = np.sort(np.concatenate([np.array(b, dtype=np.float64) for b in batches]))
+    want = everything[-keep:]
+    np.testing.assert_array_equal(forward.top(len(want)), want)
+    np.testing.assert_array_equal(backward.top(len(want)), want)
+
+
+def test_a_derived_tail_is_the_image_of_its_source() -> None:
+    x = np.random.default_rng(1).lognormal(10, 2, 5000)
+    x[::3] = 0.0
+    keep = tail_size(len(x))
+    party, member, cost = SeriesSummary(keep), SeriesSummary(keep), SeriesSummary(keep)
+    member.derive_tail(party, scale=0.35)
+    cost.derive_tail(party, shift=-12.5)
+    for block in np.array_split(x, 7):
+        party.add(block)
+        member.add(0.35 * block, tail=False)
+        cost.add(block + -12.5, tail=False)
+    for summary, series in ((member, 0.35 * x), (cost, x + -12.5)):
+        for q in (0.9, 0.95, 0.99, 0.995, 0.999):
+            assert summary.quantile(q) == np.quantile(series, q)
+        assert summary.tail_mean(0.01) == np.mean(np.sort(series)[-50:])
+
+
+# --- the memory guard ------------------------------------------------------------------
+
+
+def test_the_estimate_grows_with_the_years_and_the_workers(bundled: riskshare.Scenario) -> None:
+    plan = compile_plan(bundled)
+    small = memory.estimate(bundled, plan, 1_000_000, 1).total
+    assert memory.estimate(bundled, plan, 10_000_000, 1).total > small
+    assert memory.estimate(bundled, plan, 1_000_000, 2).total > small
+    big = memory.estimate(bundled, plan, 100_000_000, 2)
+    assert 1 * 2**30 < big.total < 4 * 2**30  # the largest tenth of 25 series of 1e8 years
+
+
+def test_a_run_that_cannot_fit_says_so_and_what_to_change(
+    bundled: riskshare.Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory, "available", lambda: 600 * 2**20)
+    with pytest.raises(RunError) as caught:
+        riskshare.simulate(bundled, 100_000_000, workers=2)
+    message = str(caught.value)
+    assert "needs about" in message and "available" in message
+    assert "years" in message and "more memory" in message
+    riskshare.simulate(bundled, 10_000, workers=1)  # a small run still fits
