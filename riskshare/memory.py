@@ -111,7 +111,9 @@ def estimate(scenario: Scenario, plan: Plan, years: int, workers: int) -> Estima
     # a block's values waiting to be grouped, and the lowest groups' surplus
     slack = tails // 8 + 8 * block_years * series
     if workers > 1 and tails_in_workers(plan, years, workers):
-        tails = workers * (tails + slack) + tails  # each worker's, then the run's
+        # each worker's, and the others' share it combines with its own (as they
+        # arrive, and as they are unpickled); then the run's, as they arrive too
+        tails = workers * (2 * tails + slack) + 2 * tails
     else:
         tails = tails + slack
     cached = passes(plan, years) == 1 and plan.needs_loading_pass

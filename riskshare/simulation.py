@@ -351,13 +351,14 @@ def simulate(
     if years < 1:
         raise RunError(f"years must be at least 1 (got {years})")
     plan = compile_plan(scenario)
-    processes = resolve_workers(workers, years)
+    spans = block_spans(years)
+    processes = min(resolve_workers(workers, years), len(spans))
     memory.check(scenario, plan, years, processes)
     keep = tail_size(years)
     streamed = stream(
         plan,
         seed,
-        block_spans(years),
+        spans,
         keep,
         BALANCE_TOLERANCE,
         lambda costs: new_summaries(plan, keep, costs),

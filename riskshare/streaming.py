@@ -344,7 +344,7 @@ class _Pass:
             "gather": self.gather,
             "combine": self.combine,
         }
-        with Workers(self.workers, handlers, self.stats) as pool:
+        with Workers(min(self.workers, len(self.spans)), handlers, self.stats) as pool:
             pool.map("block", list(range(len(self.spans))), block_done)
             if price is not None:
                 priced = price(result)
