@@ -180,7 +180,10 @@ def _fitting_years(
             low = middle
         else:
             high = middle
-    return low if low >= 1000 else None
+    if low < 1000:
+        return None
+    step = int(10 ** (len(str(low)) - 2))  # two significant digits, rounded down
+    return low // step * step
 
 
 def _size(count: int) -> str:

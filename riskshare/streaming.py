@@ -40,6 +40,7 @@ from riskshare.events import FloatArray
 from riskshare.metrics import SeriesSummary, tail_size
 from riskshare.parallel import Handler, PoolStats, Workers, shared_floats, worker_number
 from riskshare.plan import Plan
+from riskshare.tails import key_bits
 
 #: Largest size of the costs' inputs the workers keep for costs priced after a pass.
 COST_CACHE_BYTES = 256 * 2**20
@@ -73,7 +74,9 @@ def cost_cache_bytes(plan: Plan, years: int) -> int:
 def tail_bytes(plan: Plan, years: int) -> int:
     """Memory one full set of kept tails of a run takes, at most."""
     series = 2 + 2 * len(plan.parties) + len(plan.layers)  # the rest derive their tails
-    return 8 * series * tail_size(years)
+    keep = tail_size(years)
+    value = 6 if key_bits(keep) == 16 else 8  # long runs' tails are packed
+    return value * series * keep
 
 
 def passes(plan: Plan, years: int) -> int:
