@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from render import run, stable
+from render import run
 
 import riskshare
 from riskshare.allocation import allocate
@@ -259,30 +259,6 @@ def test_different_events_files_stop_the_comparison(tmp_path: Path) -> None:
 def test_one_scenario_is_not_a_comparison() -> None:
     with pytest.raises(ComparisonError, match="at least two"):
         compare([DEMO])
-
-
-# --- golden output --------------------------------------------------------------------
-
-GOLDEN = ROOT / "tests" / "golden"
-GOLDEN_CASES = {
-    "compare-spec-example": [
-        "compare",
-        "tests/golden/spec-example.yaml",
-        "tests/golden/spec-example-90.yaml",
-    ],
-}
-
-
-@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
-def test_golden_output(name: str, regen_golden: bool) -> None:
-    """A fixed-width, colourless rendering; ``pytest --regen-golden`` rewrites it."""
-    result = run(*GOLDEN_CASES[name])
-    assert result.exit_code == 0, result.stderr
-    output = stable(result.stdout)
-    path = GOLDEN / f"{name}.txt"
-    if regen_golden:
-        path.write_text(output, encoding="utf-8")
-    assert output == path.read_text(encoding="utf-8"), f"run pytest --regen-golden to accept {name}"
 
 
 # --- the command ----------------------------------------------------------------------

@@ -30,6 +30,27 @@ CASES = {
         "--loss",
         "4亿",
     ],
+    "compare-spec-example": [
+        "compare",
+        "tests/golden/spec-example.yaml",
+        "tests/golden/spec-example-90.yaml",
+    ],
+    "sweep-spec-example": [
+        "sweep",
+        "tests/golden/spec-example.yaml",
+        "--set",
+        "layers.backstop.attachment=500M,1B",
+        "--set",
+        "layers.backstop.share=80%,90%",
+    ],
+    "sweep-chinese-labels": [
+        "sweep",
+        "tests/golden/chinese-labels.yaml",
+        "--set",
+        "layers[0].share=50%,100%",
+        "--units",
+        "万",
+    ],
 }
 
 
