@@ -28,7 +28,6 @@ import numpy as np
 
 Handler = Callable[[Any], Any]
 
-_handlers: Mapping[str, Handler] = {}
 _worker = 0  # this process's number among the workers (0 in the calling process)
 
 #: Calls each worker has in hand at once: the next is waiting while one is answered.
@@ -73,20 +72,20 @@ class Workers:
     def __init__(
         self, count: int, handlers: Mapping[str, Handler], stats: PoolStats | None = None
     ) -> None:
-        global _handlers
         tune_allocator()  # before forking: the workers inherit it
         self.stats = stats if stats is not None else PoolStats()
         self._processes: list[Any] = []
         self._connections: list[Connection] = []
         self._local = count <= 1 or not can_fork()
         self.size = 1 if self._local else count
-        _handlers = handlers
+        self._handlers = handlers
         if self._local:
             return
         context = multiprocessing.get_context("fork")
         for number in range(count):
             parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child, number), daemon=True)
+            # forked, the worker inherits the handlers as they are: nothing is pickled
+            process = context.Process(target=_serve, args=(child, number, handlers), daemon=True)
             process.start()
             child.close()
             self._processes.append(process)
@@ -104,7 +103,6 @@ class Workers:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        global _handlers
         if not self._local:
             _mallopt(_M_TRIM_THRESHOLD, ALLOCATOR_SETTINGS[_M_TRIM_THRESHOLD])
         for connection in self._connections:
@@ -119,7 +117,6 @@ class Workers:
             process.join()
         for connection in self._connections:
             connection.close()
-        _handlers = {}
 
     def map(self, op: str, items: Sequence[Any], receive: Callable[[Any, Any], None]) -> None:
         """Call handler ``op`` on each of ``items``; ``receive(item, result)`` as each ends.
@@ -128,7 +125,7 @@ class Workers:
         """
         if self._local:
             for item in items:
-                receive(item, _handlers[op](item))
+                receive(item, self._handlers[op](item))
             return
         waiting = list(reversed(items))
         busy: dict[Connection, list[Any]] = {c: [] for c in self._connections}
@@ -153,7 +150,7 @@ class Workers:
     def each(self, op: str, argument: Any) -> list[Any]:
         """Call handler ``op`` once in every worker; their results, worker by worker."""
         if self._local:
-            return [_handlers[op](argument)]
+            return [self._handlers[op](argument)]
         for connection in self._connections:
             connection.send((op, argument))
         return [self._answer(connection) for connection in self._connections]
@@ -161,7 +158,7 @@ class Workers:
     def each_of(self, op: str, arguments: Sequence[Any]) -> list[Any]:
         """Call handler ``op`` in every worker, worker ``w`` with ``arguments[w]``."""
         if self._local:
-            return [_handlers[op](arguments[0])]
+            return [self._handlers[op](arguments[0])]
         for connection, argument in zip(self._connections, arguments, strict=True):
             connection.send((op, argument))
         return [self._answer(connection) for connection in self._connections]
@@ -174,7 +171,7 @@ class Workers:
         return result
 
 
-def _serve(connection: Connection, number: int) -> None:
+def _serve(connection: Connection, number: int, handlers: Mapping[str, Handler]) -> None:
     """A worker's loop: run the handler each message names, send back what it returns."""
     global _worker
     _worker = number
@@ -187,7 +184,7 @@ def _serve(connection: Connection, number: int) -> None:
             return
         op, argument = message
         try:
-            answer: tuple[str, Any] = ("ok", _handlers[op](argument))
+            answer: tuple[str, Any] = ("ok", handlers[op](argument))
         except BaseException as error:  # handed to the caller to raise
             answer = ("error", error)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
