@@ -153,9 +153,7 @@ class ComparisonResult:
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
             "riskshare_version": __version__,
-            "scenarios": [
-                {"name": s.name, "file": s.file, "currency": s.currency} for s in self.scenarios
-            ],
+            "scenarios": [s.header() for s in self.scenarios],
             "simulation": {
                 "years": self.years,
                 "seed": self.seed,

@@ -70,11 +70,7 @@ class ExplainResult:
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
-            "scenario": {
-                "name": self.scenario.name,
-                "file": self.scenario.file,
-                "currency": self.scenario.currency,
-            },
+            "scenario": self.scenario.header(),
             "events": [
                 {
                     "loss": event.loss,

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from riskshare.distributions import Frequency
 from riskshare.errors import RunError
 from riskshare.events import BLOCK_YEARS
 from riskshare.plan import Plan
@@ -75,27 +74,12 @@ class Estimate:
         return ", ".join(parts)
 
 
-def expected_events(frequency: Frequency) -> float:
-    """The mean number of events a year of one source."""
-    if frequency.poisson is not None:
-        return frequency.poisson
-    if frequency.bernoulli is not None:
-        return frequency.bernoulli
-    if frequency.binomial is not None:
-        return frequency.binomial.n * frequency.binomial.p
-    if frequency.negative_binomial is not None:
-        return frequency.negative_binomial.mean
-    return float(frequency.fixed or 0)
-
-
 def events_per_block(scenario: Scenario, plan: Plan, years: int) -> int:
     """The events of the fullest block: expected ones, with room for chance."""
     if plan.table is not None:
         blocks = (np.asarray(plan.table.year) - 1) // BLOCK_YEARS
         return int(np.bincount(blocks).max()) if len(blocks) else 0
-    mean = sum(expected_events(s.frequency) for s in scenario.events or []) * min(
-        years, BLOCK_YEARS
-    )
+    mean = sum(s.frequency.mean for s in scenario.events or []) * min(years, BLOCK_YEARS)
     return int(mean + 6 * math.sqrt(mean) + 1)
 
 

@@ -222,6 +222,10 @@ class Scenario(Model):
         enterprises = [n for n, p in self.parties.items() if p.kind is PartyKind.enterprise]
         return enterprises[0] if len(enterprises) == 1 else None
 
+    def header(self) -> dict[str, object]:
+        """The ``scenario`` entry of every JSON document: name, file and currency."""
+        return {"name": self.name, "file": self.file, "currency": self.currency}
+
     def party_label(self, name: str) -> str:
         party = self.parties[name]
         return party.label if party.label is not None else name

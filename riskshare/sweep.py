@@ -129,11 +129,7 @@ class SweepResult:
     def to_dict(self) -> dict[str, object]:
         return {
             "riskshare_version": __version__,
-            "scenario": {
-                "name": self.scenario.name,
-                "file": self.scenario.file,
-                "currency": self.scenario.currency,
-            },
+            "scenario": self.scenario.header(),
             "simulation": {
                 "years": self.years,
                 "seed": self.seed,
