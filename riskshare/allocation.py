@@ -90,6 +90,7 @@ class YearLayout:
             self.tails.append((position, length, i))
             position += length
         self.perm = perm
+        self._inverse: IndexArray | None = None
         self._last: IndexArray | None = None
         self._year_of: IndexArray | None = None
 
@@ -194,8 +195,11 @@ class YearLayout:
 
     def to_events(self, values: FloatArray) -> FloatArray:
         """Values in layout order put back in the block's event order (along the last axis)."""
-        out = np.empty_like(values)
-        out[..., self.perm] = values
+        if self._inverse is None:
+            self._inverse = np.empty_like(self.perm)
+            self._inverse[self.perm] = np.arange(self.n)
+        # Gathering through the inverse permutation is faster than scattering through it.
+        out: FloatArray = np.take(values, self._inverse, axis=-1)
         return out
 
 
@@ -237,14 +241,22 @@ class LaidOut:
 
 
 def allocate(
-    plan: Plan, block: EventBlock, *, trace: bool = False, layers: int | None = None
+    plan: Plan,
+    block: EventBlock,
+    *,
+    trace: bool = False,
+    layers: int | None = None,
+    layout: YearLayout | None = None,
 ) -> Allocation:
     """Apply every layer of ``plan`` to the events of ``block``.
 
     ``layers`` stops after that many layers (the rest pay nothing): a layer depends
-    only on the layers written above it.
+    only on the layers written above it. ``layout`` is the block's
+    ``YearLayout(block.year, block.n_years)``, for callers that allocate one block
+    under several plans.
     """
-    layout = YearLayout(block.year, block.n_years)
+    if layout is None:
+        layout = YearLayout(block.year, block.n_years)
     laid = allocate_laid_out(
         plan,
         layout,

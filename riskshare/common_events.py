@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskshare.allocation import Allocation, allocate
+from riskshare.allocation import Allocation, YearLayout, allocate
 from riskshare.amounts import format_amount
 from riskshare.errors import RiskshareError
 from riskshare.events import FloatArray, block_spans
@@ -197,8 +197,10 @@ def premiums_of(plans: Sequence[Plan], seed: int, years: int) -> list[FloatArray
     if needing:
         for block, (first, n_years) in enumerate(block_spans(years)):
             events = events_of_block(plans[needing[0]], seed, block, first, n_years)
+            layout = YearLayout(events.year, events.n_years)
             for i in needing:
-                sums[i] += allocate(plans[i], events).payouts.sum(axis=1)
+                # Summed in event order, as simulate sums them, to the last bit.
+                sums[i] += allocate(plans[i], events, layout=layout).payouts.sum(axis=1)
     premiums: list[FloatArray | None] = []
     for i, plan in enumerate(plans):
         if not plan.has_premiums:
@@ -228,8 +230,9 @@ def allocations(
     done = 0
     for block, (first, n_years) in enumerate(block_spans(years)):
         events = events_of_block(plans[0], seed, block, first, n_years)
+        layout = YearLayout(events.year, events.n_years)
         for index, plan in enumerate(plans):
-            allocation = allocate(plan, events)
+            allocation = allocate(plan, events, layout=layout)
             clean_residue(allocation)
             yield Allocated(block, index, allocation, check_balance(allocation))
         done += n_years
