@@ -19,7 +19,7 @@ from riskshare.metrics import SeriesSummary, share_of, tail_size
 from riskshare.parallel import cores
 from riskshare.plan import Plan, compile_plan
 from riskshare.scenario import Scenario
-from riskshare.streaming import Streamed, loading_premiums, stream, with_premiums
+from riskshare.streaming import Streamed, loading_premiums, stream
 
 Progress = Callable[[int, int], None]
 
@@ -227,30 +227,6 @@ def new_summaries(plan: Plan, keep: int, with_costs: bool) -> dict[str, SeriesSu
         for k in range(len(plan.members)):
             summaries[f"member_cost:{k}"] = SeriesSummary(keep)
     return summaries
-
-
-def run_blocks(
-    plan: Plan,
-    seed: int,
-    years: int,
-    premiums: FloatArray | None,
-    progress: Progress | None = None,
-    *,
-    workers: int = 1,
-) -> BlockResult:
-    """Run every block of a run and merge what they contribute, as if in block order."""
-    streamed = with_premiums(
-        plan,
-        seed,
-        block_spans(years),
-        tail_size(years),
-        BALANCE_TOLERANCE,
-        lambda costs: new_summaries(plan, tail_size(years), costs),
-        premiums,
-        workers,
-        _years_done(progress, years),
-    )
-    return _block_result(streamed)
 
 
 def layer_premiums(plan: Plan, seed: int, years: int, *, workers: int = 1) -> FloatArray | None:
