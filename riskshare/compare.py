@@ -38,7 +38,8 @@ from riskshare.simulation import (
     Progress,
     SimulationResult,
     annual_series,
-    assemble,
+    result_of,
+    run_header,
     summarise_block,
 )
 
@@ -154,12 +155,7 @@ class ComparisonResult:
         data: dict[str, object] = {
             "riskshare_version": __version__,
             "scenarios": [s.header() for s in self.scenarios],
-            "simulation": {
-                "years": self.years,
-                "seed": self.seed,
-                "events": self.events,
-                "seconds": self.seconds,
-            },
+            "simulation": run_header(self.years, self.seed, self.events, self.seconds),
             "parties": {row.name: row.to_dict() for row in self.parties},
             "layers": {row.name: row.to_dict() for row in self.layers},
         }
@@ -327,7 +323,7 @@ def compare(
                 pairs[section].add(item.plan, series, first)
     seconds = round(time.perf_counter() - started, 3)
     results = tuple(
-        _result(scenario, plan, run, priced, years, seed, seconds)
+        result_of(scenario, plan, _ran(run), priced, years, seed, seconds)
         for scenario, plan, run, priced in zip(loaded, plans, merged, premiums, strict=True)
     )
     labels = _labels(loaded)
@@ -345,27 +341,6 @@ def compare(
     )
 
 
-def _result(
-    scenario: Scenario,
-    plan: Plan,
-    run: BlockResult | None,
-    premiums: FloatArray | None,
-    years: int,
-    seed: int,
-    seconds: float,
-) -> SimulationResult:
-    """The scenario's figures, as ``simulate`` returns them."""
-    assert run is not None
-    total, parties, layers = assemble(scenario, plan, run, premiums)
-    return SimulationResult(
-        scenario=scenario,
-        years=years,
-        seed=seed,
-        events=run.events,
-        seconds=seconds,
-        total=total,
-        parties=parties,
-        layers=layers,
-        balance={"max_abs_error": run.max_abs_error},
-        summaries=run.summaries,
-    )
+def _ran(run: BlockResult | None) -> BlockResult:
+    assert run is not None, "every scenario ran at least one block"
+    return run

@@ -269,6 +269,11 @@ def _block_result(streamed: Streamed) -> BlockResult:
     )
 
 
+def run_header(years: int, seed: int, events: int, seconds: float) -> dict[str, object]:
+    """The ``simulation`` entry of every JSON document of a run."""
+    return {"years": years, "seed": seed, "events": events, "seconds": seconds}
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     """The figures of a run, as ``simulate --json`` writes them."""
@@ -290,12 +295,7 @@ class SimulationResult:
         return {
             "riskshare_version": __version__,
             "scenario": self.scenario.header(),
-            "simulation": {
-                "years": self.years,
-                "seed": self.seed,
-                "events": self.events,
-                "seconds": self.seconds,
-            },
+            "simulation": run_header(self.years, self.seed, self.events, self.seconds),
             "total": self.total,
             "parties": self.parties,
             "layers": self.layers,
@@ -337,15 +337,28 @@ def simulate(
         workers=processes,
         report=None if progress is None else lambda share: progress(round(share * years), years),
     )
-    premiums = streamed.premiums
     merged = _block_result(streamed)
+    seconds = round(time.perf_counter() - started, 3)
+    return result_of(scenario, plan, merged, streamed.premiums, years, seed, seconds)
+
+
+def result_of(
+    scenario: Scenario,
+    plan: Plan,
+    merged: BlockResult,
+    premiums: FloatArray | None,
+    years: int,
+    seed: int,
+    seconds: float,
+) -> SimulationResult:
+    """The :class:`SimulationResult` of a run whose blocks were merged into ``merged``."""
     total, parties, layers = assemble(scenario, plan, merged, premiums)
     return SimulationResult(
         scenario=scenario,
         years=years,
         seed=seed,
         events=merged.events,
-        seconds=round(time.perf_counter() - started, 3),
+        seconds=seconds,
         total=total,
         parties=parties,
         layers=layers,

@@ -32,7 +32,7 @@ from riskshare.grid import GridError, grid_points, parse_path, parse_set, show_v
 from riskshare.metrics import SeriesSummary
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
-from riskshare.simulation import BlockResult, Progress, summarise_block
+from riskshare.simulation import BlockResult, Progress, run_header, summarise_block
 
 __all__ = [
     "GridError",
@@ -130,12 +130,7 @@ class SweepResult:
         return {
             "riskshare_version": __version__,
             "scenario": self.scenario.header(),
-            "simulation": {
-                "years": self.years,
-                "seed": self.seed,
-                "events": self.events,
-                "seconds": self.seconds,
-            },
+            "simulation": run_header(self.years, self.seed, self.events, self.seconds),
             "paths": list(self.paths),
             "points": [p.to_dict() for p in self.points],
         }
