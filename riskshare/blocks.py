@@ -14,7 +14,7 @@ kept tail.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +44,8 @@ class BlockJob:
     event_sums: bool = True  # sum the priced layers' payouts over events
     thresholds: tuple[float | None, ...] = ()  # each party's budget
     no_tail: frozenset[str] = frozenset()  # series whose tail the run derives from another
+    keys: frozenset[str] | None = None  # summarise only these series (None: all)
+    keep_series: bool = False  # hand back the block's annual series (paired differences)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class BlockPart:
     event_sums: FloatArray  # per layer: the sum of its payouts over events, in event order
     summaries: dict[str, SeriesSummary]
     cost_inputs: FloatArray | None  # (parties + charged layers, years): see cost_input_rows
+    series: dict[str, FloatArray] | None = None  # the annual series, where the job keeps them
 
 
 def premium_flows(plan: Plan, premiums: FloatArray) -> FloatArray:
@@ -118,20 +121,52 @@ def cost_series(
 def run_part(
     plan: Plan, job: BlockJob, index: int, first_year: int, n_years: int, floors: Floors
 ) -> BlockPart:
-    """Draw, allocate, check and summarise block ``index`` of a run.
+    """Draw, allocate, check and summarise block ``index`` of a run."""
+    return run_parts([plan], [job], index, first_year, n_years, [floors])[0]
 
-    The block is drawn whole (its random stream is), then laid out, allocated and
-    summed year by year in chunks of :data:`CHUNK_YEARS` years, small enough for a
-    chunk's arrays to stay in a core's cache: the same figures to the bit, since
-    every step is one year's or one event's, and two workers no longer queue for
-    memory.
+
+def run_parts(
+    plans: Sequence[Plan],
+    jobs: Sequence[BlockJob],
+    index: int,
+    first_year: int,
+    n_years: int,
+    floors: Sequence[Floors],
+) -> list[BlockPart]:
+    """Block ``index`` of a run under each of ``plans``, its events drawn once.
+
+    The plans must draw the same events (:mod:`riskshare.common_events` checks it).
+    The block is drawn whole (its random stream is), then put in time order and laid
+    out in chunks of :data:`CHUNK_YEARS` years, small enough for a chunk's arrays to
+    stay in a core's cache: the same figures to the bit, since every step is one
+    year's or one event's. Under one plan each chunk is allocated as soon as it is laid
+    out; under several, the chunks are laid out once and allocated under each plan.
     """
+    events = _BlockEvents(plans[0], jobs[0].seed, index, first_year, n_years)
+    chunks: Iterable[_Chunk] = events.chunks()
+    if len(plans) > 1:
+        chunks = list(chunks)
+    return [
+        _allocate_part(plan, job, index, first_year, n_years, events.n, chunks, floor)
+        for plan, job, floor in zip(plans, jobs, floors, strict=True)
+    ]
+
+
+def _allocate_part(
+    plan: Plan,
+    job: BlockJob,
+    index: int,
+    first_year: int,
+    n_years: int,
+    n_events: int,
+    chunks: Iterable[_Chunk],
+    floors: Floors,
+) -> BlockPart:
     n_layers = len(plan.layers)
-    events = _BlockEvents(plan, job.seed, index, first_year, n_years)
     part = BlockPart(
         index=index,
         n_years=n_years,
-        events=events.n,
+        events=n_events,
         max_abs_error=0.0,
         exhausted=np.zeros(n_layers),
         payout_sums=np.zeros(n_layers),
@@ -144,22 +179,21 @@ def run_part(
         for j in range(n_layers if job.layers is None else job.layers)
         if job.event_sums and plan.layers[j].premium_form == "loading"
     ]
-    in_event_order = np.empty((len(priced), events.n))
-    rows = _Rows(plan, charged_layers(plan), n_years) if job.summaries else None
-    for start in range(0, n_years, CHUNK_YEARS):
-        stop = min(start + CHUNK_YEARS, n_years)
-        layout, loss, source, offset = events.chunk(start, stop)
-        laid = allocate_laid_out(plan, layout, loss, source, layers=job.layers)
+    in_event_order = np.empty((len(priced), n_events))
+    rows = _Rows(plan, charged_layers(plan), n_years, job.keys) if job.summaries else None
+    for chunk in chunks:
+        layout, loss = chunk.layout, chunk.loss
+        laid = allocate_laid_out(plan, layout, loss, chunk.source, layers=job.layers)
         if job.summaries:  # a pass for the premiums only sums payouts
             nets = laid.nets
             np.copyto(nets, 0.0, where=np.abs(nets) <= RESIDUE * loss)
-            error = _check_balance(laid, first_year + start, job.tolerance)
+            error = _check_balance(laid, first_year + chunk.start, job.tolerance)
             part.max_abs_error = max(part.max_abs_error, error)
             part.exhausted += _exhausted(plan, laid)
         for row, j in enumerate(priced):
-            in_event_order[row, offset + layout.perm] = laid.payouts[j]
+            in_event_order[row, chunk.offset + layout.perm] = laid.payouts[j]
         if rows is not None:
-            rows.add(laid, start, stop)
+            rows.add(laid, chunk.start, chunk.stop)
     for row, j in enumerate(priced):
         part.event_sums[j] = in_event_order[row].sum()
     if rows is not None:
@@ -172,10 +206,24 @@ def run_part(
 CHUNK_YEARS = 10_000
 
 
+@dataclass(frozen=True)
+class _Chunk:
+    """Years ``start`` to ``stop`` of a block: their layout, their losses and sources
+    in it, and where in the block's time order their first event is."""
+
+    start: int
+    stop: int
+    layout: YearLayout
+    loss: FloatArray
+    source: IntArray
+    offset: int
+
+
 class _BlockEvents:
     """A block's events, handed out chunk by chunk in a :class:`YearLayout`."""
 
     def __init__(self, plan: Plan, seed: int, index: int, first_year: int, n_years: int) -> None:
+        self.n_years = n_years
         self.table: EventBlock | None = None
         if plan.table is not None and plan.table_sources is not None:
             self.table = table_block(plan.table, plan.table_sources, first_year, n_years)
@@ -185,29 +233,47 @@ class _BlockEvents:
             self.n = len(self.draws.loss)
             self.before = np.concatenate(([0], np.cumsum(self.draws.counts)))
 
-    def chunk(self, start: int, stop: int) -> tuple[YearLayout, FloatArray, IntArray, int]:
-        """Years ``start`` to ``stop``: their layout, their losses and sources in it, and
-        where in the block's time order their first event is."""
+    def chunks(self) -> Iterator[_Chunk]:
+        for start in range(0, self.n_years, CHUNK_YEARS):
+            yield self.chunk(start, min(start + CHUNK_YEARS, self.n_years))
+
+    def chunk(self, start: int, stop: int) -> _Chunk:
         if self.table is not None:
             year = self.table.year
             first, last = (int(i) for i in np.searchsorted(year, [start, stop]))
             layout = YearLayout(year[first:last] - start, stop - start)
             picked = layout.perm + first
-            return layout, self.table.loss[picked], self.table.source[picked], first
+            return _Chunk(
+                start, stop, layout, self.table.loss[picked], self.table.source[picked], first
+            )
         layout = YearLayout(None, stop - start, self.draws.counts[start:stop])
         drawn = self.draws.chunk_order(start, stop)[layout.perm]
-        return layout, self.draws.loss[drawn], self.draws.source[drawn], int(self.before[start])
+        return _Chunk(
+            start,
+            stop,
+            layout,
+            self.draws.loss[drawn],
+            self.draws.source[drawn],
+            int(self.before[start]),
+        )
 
 
 class _Rows:
-    """A block's annual series, filled in chunk by chunk."""
+    """A block's annual series, filled in chunk by chunk (only those a run reads)."""
 
-    def __init__(self, plan: Plan, charged: list[int], n_years: int) -> None:
+    def __init__(
+        self, plan: Plan, charged: list[int], n_years: int, keys: frozenset[str] | None
+    ) -> None:
+        def wanted(kind: str, rows: int = 0) -> FloatArray | None:
+            if keys is not None and not any(key.startswith(kind) for key in keys):
+                return None
+            return np.empty((rows, n_years)) if rows else np.empty(n_years)
+
         self.plan, self.charged = plan, charged
-        self.total = np.empty(n_years)
-        self.oep = np.empty(n_years)
+        self.total = wanted("total")
+        self.oep = wanted("oep")
         self.parties = np.empty((len(plan.parties), n_years))
-        self.layers = np.empty((len(plan.layers), n_years))
+        self.layers = wanted("layer:", len(plan.layers))
         self.reinstated = np.empty((len(charged), n_years))
 
     def add(self, laid: LaidOut, start: int, stop: int) -> None:
@@ -217,12 +283,15 @@ class _Rows:
         def spread(values: FloatArray, out: FloatArray) -> None:
             layout.to_years(layout.year_sums(values, per_year), out[start:stop])
 
-        spread(laid.loss, self.total)
-        layout.to_years(layout.year_max(laid.loss), self.oep[start:stop])
+        if self.total is not None:
+            spread(laid.loss, self.total)
+        if self.oep is not None:
+            layout.to_years(layout.year_max(laid.loss), self.oep[start:stop])
         for i in range(len(self.plan.parties)):
             spread(laid.nets[i], self.parties[i])
-        for j in range(len(self.plan.layers)):
-            spread(laid.payouts[j], self.layers[j])
+        if self.layers is not None:
+            for j in range(len(self.plan.layers)):
+                spread(laid.payouts[j], self.layers[j])
         for row, j in enumerate(self.charged):
             spread(laid.reinstated[j], self.reinstated[row])
 
@@ -264,15 +333,20 @@ def _exhausted(plan: Plan, laid: LaidOut) -> FloatArray:
 
 
 def _summarise(plan: Plan, job: BlockJob, rows: _Rows, part: BlockPart, floors: Floors) -> None:
-    series: dict[str, FloatArray] = {"total": rows.total, "oep": rows.oep}
+    series: dict[str, FloatArray] = {}
+    if rows.total is not None:
+        series["total"] = rows.total
+    if rows.oep is not None:
+        series["oep"] = rows.oep
     party_years = list(rows.parties)
     for i, annual in enumerate(party_years):
         series[f"party:{i}"] = annual
     for k, member in enumerate(plan.members):
         series[f"member:{k}"] = member.share * party_years[member.consortium]
-    for j, annual in enumerate(rows.layers):
-        series[f"layer:{j}"] = annual
-        part.payout_sums[j] = annual.sum()
+    if rows.layers is not None:
+        for j, annual in enumerate(rows.layers):
+            series[f"layer:{j}"] = annual
+            part.payout_sums[j] = annual.sum()
     if job.cost_inputs:
         part.cost_inputs = np.concatenate((rows.parties, rows.reinstated))
     if job.flows is not None and job.rates is not None:
@@ -282,8 +356,12 @@ def _summarise(plan: Plan, job: BlockJob, rows: _Rows, part: BlockPart, floors: 
             series[f"cost:{i}"] = cost
         for k, member in enumerate(plan.members):
             series[f"member_cost:{k}"] = member.share * costs[member.consortium]
+    if job.keep_series:
+        part.series = series
     thresholds = dict(enumerate(job.thresholds))
     for key, values in series.items():
+        if job.keys is not None and key not in job.keys:
+            continue
         threshold = thresholds.get(int(key[6:])) if key.startswith("party:") else None
         summary = SeriesSummary(job.keep, threshold)
         summary.add(values, tail=key not in job.no_tail, above=floors(key))

@@ -224,6 +224,17 @@ UnitsOption = Annotated[
 ]
 
 
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        metavar="N",
+        help="Worker processes (default: one per core); the figures do not depend on it.",
+    ),
+]
+
+
 @app.command()
 def simulate(
     scenario_path: ScenarioPath,
@@ -252,15 +263,7 @@ def simulate(
             "(needs pip install 'riskshare[report]').",
         ),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            min=1,
-            metavar="N",
-            help="Worker processes (default: one per core); the figures do not depend on it.",
-        ),
-    ] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Run the scenario and print who absorbs what, each layer and the return periods."""
     plot_format = _figure_format(plot_path, "--plot") if plot_path is not None else None
@@ -382,13 +385,16 @@ def compare(
         ),
     ] = None,
     units: UnitsOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Run scenarios on the same simulated events and set their figures side by side."""
     if len(scenario_paths) < 2:
         raise typer.BadParameter("give two or more scenario files", param_hint="SCENARIO...")
     scenarios = [_load(path) for path in scenario_paths]
     with _running(scenarios[0], years) as progress:
-        result = _guard(lambda: compare_scenarios(scenarios, years, seed, progress=progress))
+        result = _guard(
+            lambda: compare_scenarios(scenarios, years, seed, progress=progress, workers=workers)
+        )
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
     if json_path != "-":
@@ -426,6 +432,7 @@ def sweep(
         ),
     ] = None,
     units: UnitsOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Run a scenario at every point of a grid of values, all on the same events.
 
@@ -447,7 +454,7 @@ def sweep(
 
     def run(progress: Progress | None) -> SweepResult:
         try:
-            return sweep_scenario(scenario, grid, years, seed, progress=progress)
+            return sweep_scenario(scenario, grid, years, seed, progress=progress, workers=workers)
         except GridError as error:
             raise typer.BadParameter(str(error), param_hint="--set") from None
 

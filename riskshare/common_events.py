@@ -2,28 +2,30 @@
 
 Scenarios whose events are the same (the same sources, or the same events file, and
 the same years and seed) can be run on one draw: each block of years is drawn, or read
-from the events file, once, and allocated under every scenario's plan.
-:mod:`riskshare.compare` and :mod:`riskshare.sweep` are built on it. A block's events
-depend only on the seed and the block's index, so each scenario's figures are exactly
-those ``simulate`` gives it alone.
+from the events file, once, and allocated under every scenario's plan
+(:func:`riskshare.streaming.stream_many`). :mod:`riskshare.compare` and
+:mod:`riskshare.sweep` are built on it. A block's events depend only on the seed and
+the block's index, and each plan's share of a block is allocated and summarised as
+``simulate`` does it, so each scenario's figures are exactly those ``simulate`` gives
+it alone.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from riskshare.allocation import Allocation, YearLayout, allocate
+from riskshare import memory
 from riskshare.amounts import format_amount
 from riskshare.errors import RiskshareError
-from riskshare.events import FloatArray, block_spans
+from riskshare.events import block_spans
 from riskshare.loading import load_scenario
 from riskshare.plan import Plan, compile_plan
 from riskshare.scenario import Scenario
-from riskshare.simulation import Progress, check_balance, clean_residue, events_of_block
+from riskshare.simulation import BALANCE_TOLERANCE, Progress, resolve_workers
+from riskshare.streaming import Paired, Pairing, Streamed, Summaries, stream_many
 
 ScenarioSource = Scenario | str | os.PathLike[str]
 
@@ -186,55 +188,39 @@ def plans_of(scenarios: Sequence[Scenario]) -> list[Plan]:
     return plans
 
 
-def premiums_of(plans: Sequence[Plan], seed: int, years: int) -> list[FloatArray | None]:
-    """Each plan's layer premiums, as ``simulate`` prices them.
+def run_common(
+    plans: Sequence[Plan],
+    scenarios: Sequence[Scenario],
+    seed: int,
+    years: int,
+    keep: int,
+    new_summaries: Sequence[Summaries],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    pairing: tuple[Pairing, Paired] | None = None,
+    tail_share: float = 1.0,
+) -> list[Streamed]:
+    """Every plan streamed over the same blocks of years, each block drawn once.
 
-    Priced (``loading``) premiums need each layer's expected payout first: one pass over
-    the events, drawn once per block for all the plans that need it.
+    The blocks run on ``workers`` processes (default: one per core for long runs), each
+    drawing a block and allocating it under every plan, on the chunked path
+    ``simulate`` takes (:func:`riskshare.blocks.run_parts`): each plan's figures are
+    exactly those ``simulate`` gives it. Before it starts, the run's memory is estimated
+    (:func:`riskshare.memory.check_many`; each plan keeps ``tail_share`` of the tail
+    ``simulate`` keeps).
     """
-    needing = [i for i, plan in enumerate(plans) if plan.needs_loading_pass]
-    sums = {i: np.zeros(len(plans[i].layers)) for i in needing}
-    if needing:
-        for block, (first, n_years) in enumerate(block_spans(years)):
-            events = events_of_block(plans[needing[0]], seed, block, first, n_years)
-            layout = YearLayout(events.year, events.n_years)
-            for i in needing:
-                # Summed in event order, as simulate sums them, to the last bit.
-                sums[i] += allocate(plans[i], events, layout=layout).payouts.sum(axis=1)
-    premiums: list[FloatArray | None] = []
-    for i, plan in enumerate(plans):
-        if not plan.has_premiums:
-            premiums.append(None)
-            continue
-        expected = sums[i] / years if i in sums else np.zeros(len(plan.layers))
-        premiums.append(
-            np.array([t.premium_for(e) for t, e in zip(plan.layers, expected, strict=True)])
-        )
-    return premiums
-
-
-@dataclass(frozen=True)
-class Allocated:
-    """One plan's allocation of one block of common events, checked."""
-
-    block: int
-    plan: int
-    allocation: Allocation
-    error: float
-
-
-def allocations(
-    plans: Sequence[Plan], seed: int, years: int, progress: Progress | None = None
-) -> Iterator[Allocated]:
-    """Every plan's allocation of every block, block by block; each block drawn once."""
-    done = 0
-    for block, (first, n_years) in enumerate(block_spans(years)):
-        events = events_of_block(plans[0], seed, block, first, n_years)
-        layout = YearLayout(events.year, events.n_years)
-        for index, plan in enumerate(plans):
-            allocation = allocate(plan, events, layout=layout)
-            clean_residue(allocation)
-            yield Allocated(block, index, allocation, check_balance(allocation))
-        done += n_years
-        if progress is not None:
-            progress(done, years)
+    spans = block_spans(years)
+    processes = min(resolve_workers(workers, years), len(spans))
+    memory.check_many(scenarios, plans, years, processes, tail_share)
+    return stream_many(
+        plans,
+        seed,
+        spans,
+        keep,
+        BALANCE_TOLERANCE,
+        new_summaries,
+        workers=processes,
+        report=None if progress is None else lambda share: progress(round(share * years), years),
+        pairing=pairing,
+    )

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -21,12 +22,11 @@ from riskshare import __version__
 from riskshare.common_events import (
     ComparisonError,
     ScenarioSource,
-    allocations,
     check_same_events,
     label,
     load,
     plans_of,
-    premiums_of,
+    run_common,
 )
 from riskshare.errors import RunError
 from riskshare.events import FloatArray
@@ -34,13 +34,12 @@ from riskshare.metrics import tail_size
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
 from riskshare.simulation import (
-    BlockResult,
     Progress,
     SimulationResult,
-    annual_series,
+    block_result,
+    new_summaries,
     result_of,
     run_header,
-    summarise_block,
 )
 
 __all__ = ["ComparisonError", "ComparisonResult", "Difference", "Row", "compare"]
@@ -59,17 +58,26 @@ class Moments:
     mean: float = 0.0
     m2: float = 0.0
 
-    def add(self, values: FloatArray) -> None:
-        n = len(values)
-        if n == 0:
-            return
+    @classmethod
+    def of(cls, values: FloatArray) -> Moments:
+        """The moments of one block's values."""
+        if len(values) == 0:
+            return cls()
         mean = float(np.mean(values))
         deviation = values - mean
-        m2 = float(np.dot(deviation, deviation))
-        total = self.n + n
-        delta = mean - self.mean
-        self.m2 += m2 + delta * delta * self.n * n / total
-        self.mean += delta * n / total
+        return cls(len(values), mean, float(np.dot(deviation, deviation)))
+
+    def merge(self, other: Moments) -> None:
+        """Fold in a later block's moments (Chan's formula)."""
+        if other.n == 0:
+            return
+        if self.n == 0:
+            self.n, self.mean, self.m2 = other.n, other.mean, other.m2
+            return
+        total = self.n + other.n
+        delta = other.mean - self.mean
+        self.m2 += other.m2 + delta * delta * self.n * other.n / total
+        self.mean += delta * other.n / total
         self.n = total
 
     @property
@@ -199,28 +207,36 @@ def _figures(result: SimulationResult, section: Section, name: str) -> dict[str,
     return {key: float(entry[key]) for key in (*FIGURES, "stderr")}  # type: ignore[arg-type]
 
 
+PairKey = tuple[int, str, str]  # scenario, row name, figure
+
+
 class _Pairs:
     """The paired differences of each row's annual series from the first scenario's."""
 
     def __init__(self, keys: list[dict[str, str]]) -> None:
         self.keys = keys
-        self.moments: dict[tuple[int, str, str], Moments] = {}
+        self.moments: dict[PairKey, Moments] = {}
 
-    def add(
-        self, index: int, series: Mapping[str, FloatArray], first: Mapping[str, FloatArray]
-    ) -> None:
-        for name, key in self.keys[index].items():
-            base = self.keys[0].get(name)
-            if base is None:
-                continue
-            ours, theirs = series[key], first[base]
-            self._moments(index, name, "mean").add(ours - theirs)
-            self._moments(index, name, "prob_positive").add(
-                (ours > 0).astype(np.float64) - (theirs > 0)
-            )
+    def of_block(self, series: Sequence[Mapping[str, FloatArray]]) -> dict[PairKey, Moments]:
+        """The moments of one block's paired differences (in the worker that ran it)."""
+        found: dict[PairKey, Moments] = {}
+        first = series[0]
+        for index in range(1, len(series)):
+            for name, key in self.keys[index].items():
+                base = self.keys[0].get(name)
+                if base is None:
+                    continue
+                ours, theirs = series[index][key], first[base]
+                found[(index, name, "mean")] = Moments.of(ours - theirs)
+                found[(index, name, "prob_positive")] = Moments.of(
+                    (ours > 0).astype(np.float64) - (theirs > 0)
+                )
+        return found
 
-    def _moments(self, index: int, name: str, figure: str) -> Moments:
-        return self.moments.setdefault((index, name, figure), Moments())
+    def merge(self, block: Mapping[PairKey, Moments]) -> None:
+        """Fold in a block's moments; blocks come in block order."""
+        for key, moments in block.items():
+            self.moments.setdefault(key, Moments()).merge(moments)
 
     def rows(
         self, results: Sequence[SimulationResult], section: Section, labels: Mapping[str, str]
@@ -283,12 +299,14 @@ def compare(
     seed: int | None = None,
     *,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> ComparisonResult:
     """Run every scenario on the same simulated events and set their figures side by side.
 
     ``scenarios`` are :class:`Scenario` objects or paths to scenario files; ``years`` and
     ``seed`` override the files' (which must otherwise agree). Each scenario's figures
-    equal ``simulate(scenario, years, seed)``'s. Raises :class:`ComparisonError` when the
+    equal ``simulate(scenario, years, seed)``'s, for any number of ``workers`` (default:
+    one per core for runs of at least 200,000 years). Raises :class:`ComparisonError` when the
     scenarios do not draw the same events, naming the first key that differs.
     """
     started = time.perf_counter()
@@ -299,32 +317,34 @@ def compare(
     if years < 1:
         raise RunError(f"years must be at least 1 (got {years})")
     plans = plans_of(loaded)
-    premiums = premiums_of(plans, seed, years)
     sections = ["parties", "layers"]
-    if any(p is not None for p in premiums):
+    if any(plan.has_premiums for plan in plans):
         sections.insert(1, "costs")
     pairs = {s: _Pairs([_keys(plan, s) for plan in plans]) for s in sections}
+
+    def pair(_block: int, series: list[dict[str, FloatArray]]) -> dict[str, object]:
+        return {section: pairs[section].of_block(series) for section in sections}
+
+    def paired(_block: int, found: dict[str, dict[PairKey, Moments]]) -> None:
+        for section, moments in found.items():
+            pairs[section].merge(moments)
+
     keep = tail_size(years)
-    merged: list[BlockResult | None] = [None] * len(plans)
-    first: dict[str, FloatArray] = {}
-    for item in allocations(plans, seed, years, progress):
-        plan, priced = plans[item.plan], premiums[item.plan]
-        series = annual_series(plan, item.allocation, priced)
-        block = summarise_block(plan, item.allocation, item.error, keep, priced, series)
-        run = merged[item.plan]
-        if run is None:
-            merged[item.plan] = block
-        else:
-            run.merge(block)
-        if item.plan == 0:
-            first = series
-        else:
-            for section in sections:
-                pairs[section].add(item.plan, series, first)
+    runs = run_common(
+        plans,
+        loaded,
+        seed,
+        years,
+        keep,
+        [partial(new_summaries, plan, keep) for plan in plans],
+        workers=workers,
+        progress=progress,
+        pairing=(pair, paired),
+    )
     seconds = round(time.perf_counter() - started, 3)
     results = tuple(
-        result_of(scenario, plan, _ran(run), priced, years, seed, seconds)
-        for scenario, plan, run, priced in zip(loaded, plans, merged, premiums, strict=True)
+        result_of(scenario, plan, block_result(run), run.premiums, years, seed, seconds)
+        for scenario, plan, run in zip(loaded, plans, runs, strict=True)
     )
     labels = _labels(loaded)
     rows = {s: pairs[s].rows(results, s, labels) for s in sections}
@@ -339,8 +359,3 @@ def compare(
         costs=rows.get("costs"),
         labels=tuple(label(s, i) for i, s in enumerate(loaded)),
     )
-
-
-def _ran(run: BlockResult | None) -> BlockResult:
-    assert run is not None, "every scenario ran at least one block"
-    return run

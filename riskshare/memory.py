@@ -12,14 +12,18 @@ A run's memory is a few fixed parts (see docs/performance.md):
   :mod:`riskshare.streaming`);
 - each process's interpreter and libraries.
 
-:func:`check` compares the estimate with the memory the machine (or its container)
-has available and, where the run would not fit, raises a :class:`RunError` that says
-what to change instead of letting the system kill the run part way.
+A ``compare`` or ``sweep`` runs several plans on one draw of each block: the block's
+events once, each plan's annual series, tails and costs' inputs (:func:`check_many`).
+
+:func:`check` compares the estimate with the memory the machine (or its container) has
+available and, where the run would not fit, raises a :class:`RunError` that says what
+to change instead of letting the system kill the run part way.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +35,9 @@ from riskshare.plan import Plan
 from riskshare.scenario import Scenario
 from riskshare.streaming import (
     COST_CACHE_BYTES,
+    WORKER_TAILS_BYTES,
     cost_cache_bytes,
-    passes,
     tail_bytes,
-    tails_in_workers,
 )
 
 MB = 2**20
@@ -66,7 +69,7 @@ class Estimate:
         parts = [
             f"{_size(self.block)} for each worker's block of {BLOCK_YEARS:,} years "
             f"(about {self.events_per_block:,} events)",
-            f"{_size(self.tails)} for the largest 10% of each annual series",
+            f"{_size(self.tails)} for the largest values of each annual series",
         ]
         if self.costs:
             parts.append(f"{_size(self.costs)} for the costs' inputs")
@@ -85,23 +88,40 @@ def events_per_block(scenario: Scenario, plan: Plan, years: int) -> int:
 
 def estimate(scenario: Scenario, plan: Plan, years: int, workers: int) -> Estimate:
     """The peak memory of a run of ``years`` years on ``workers`` processes."""
+    return estimate_many([scenario], [plan], years, workers)
+
+
+def estimate_many(
+    scenarios: Sequence[Scenario],
+    plans: Sequence[Plan],
+    years: int,
+    workers: int,
+    tail_share: float = 1.0,
+) -> Estimate:
+    """The peak memory of a run of several plans on the same events (``compare``,
+    ``sweep``), each keeping ``tail_share`` of the tail ``simulate`` keeps."""
     block_years = min(years, BLOCK_YEARS)
-    # the annual series of a block: total, largest event, parties, members, layers,
-    # costs, members' costs and reinstated amounts
-    series = 2 + 2 * (len(plan.parties) + len(plan.members)) + 2 * len(plan.layers)
-    events = events_per_block(scenario, plan, years)
-    block = events * EVENT_BYTES + 2 * 8 * block_years * series
-    tails = tail_bytes(plan, years)
-    # a block's values waiting to be grouped, and the lowest groups' surplus
-    slack = tails // 8 + 8 * block_years * series
-    if workers > 1 and tails_in_workers(plan, years, workers):
+    events = events_per_block(scenarios[0], plans[0], years)
+    block = events * EVENT_BYTES
+    kept = slack = 0
+    for plan in plans:
+        # the annual series of a block: total, largest event, parties, members,
+        # layers, costs, members' costs and reinstated amounts
+        series = 2 + 2 * (len(plan.parties) + len(plan.members)) + 2 * len(plan.layers)
+        block += 2 * 8 * block_years * series
+        tails = int(tail_bytes(plan, years) * tail_share)
+        kept += tails
+        # a block's values waiting to be grouped, and the lowest groups' surplus
+        slack += tails // 8 + 8 * block_years * series
+    if workers > 1 and workers * kept <= WORKER_TAILS_BYTES:
         # each worker's, and the others' share it combines with its own (as they
         # arrive, and as they are unpickled); then the run's, as they arrive too
-        tails = workers * (2 * tails + slack) + 2 * tails
+        tails = workers * (2 * kept + slack) + 2 * kept
     else:
-        tails = tails + slack
-    cached = passes(plan, years) == 1 and plan.needs_loading_pass
-    costs = cost_cache_bytes(plan, years) if cached else 0
+        tails = kept + slack
+    priced = [plan for plan in plans if plan.needs_loading_pass]
+    cache = sum(cost_cache_bytes(plan, years) for plan in priced)
+    costs = cache if cache <= COST_CACHE_BYTES else 0  # else priced in a pass of their own
     processes = PROCESS_BYTES + workers * WORKER_BYTES if workers > 1 else PROCESS_BYTES
     return Estimate(workers, events, block, tails, costs, processes)
 
@@ -134,33 +154,47 @@ def available() -> int | None:
 
 def check(scenario: Scenario, plan: Plan, years: int, workers: int) -> Estimate:
     """The run's estimate; a :class:`RunError` saying what to change where it cannot fit."""
-    need = estimate(scenario, plan, years, workers)
+    return check_many([scenario], [plan], years, workers)
+
+
+def check_many(
+    scenarios: Sequence[Scenario],
+    plans: Sequence[Plan],
+    years: int,
+    workers: int,
+    tail_share: float = 1.0,
+) -> Estimate:
+    """:func:`check` for a run of several plans on the same events."""
+
+    def need(years: int, workers: int) -> Estimate:
+        return estimate_many(scenarios, plans, years, workers, tail_share)
+
+    found = need(years, workers)
     have = available()
-    if have is None or need.total <= HEADROOM * have:
-        return need
+    if have is None or found.total <= HEADROOM * have:
+        return found
     advice = []
-    if workers > 1:
-        fewer = estimate(scenario, plan, years, 1)
-        if fewer.total <= HEADROOM * have:
-            advice.append("run it on one worker (--workers 1)")
-    fitting = _fitting_years(scenario, plan, years, workers, HEADROOM * have)
+    if workers > 1 and need(years, 1).total <= HEADROOM * have:
+        advice.append("run it on one worker (--workers 1)")
+    fitting = _fitting_years(lambda y: need(y, workers).total, years, HEADROOM * have)
     if fitting:
         advice.append(f"run at most about {fitting:,} years")
     advice.append("or run it on a machine with more memory")
+    what = f"a run of {years:,} years"
+    if len(plans) > 1:
+        what += f" of {len(plans)} scenarios"
     raise RunError(
-        f"a run of {years:,} years on {workers} worker{'s' if workers != 1 else ''} needs "
-        f"about {_size(need.total)} ({need.describe()}), and only {_size(have)} is "
+        f"{what} on {workers} worker{'s' if workers != 1 else ''} needs "
+        f"about {_size(found.total)} ({found.describe()}), and only {_size(have)} is "
         f"available: {', '.join(advice)}"
     )
 
 
-def _fitting_years(
-    scenario: Scenario, plan: Plan, years: int, workers: int, budget: float
-) -> int | None:
+def _fitting_years(total: Callable[[int], int], years: int, budget: float) -> int | None:
     low, high = 0, years
     while high - low > max(1, years // 1000):
         middle = (low + high) // 2
-        if estimate(scenario, plan, max(middle, 1), workers).total <= budget:
+        if total(max(middle, 1)) <= budget:
             low = middle
         else:
             high = middle
@@ -176,4 +210,12 @@ def _size(count: int) -> str:
     return f"{count / MB:,.0f} MB"
 
 
-__all__ = ["COST_CACHE_BYTES", "Estimate", "available", "check", "estimate"]
+__all__ = [
+    "COST_CACHE_BYTES",
+    "Estimate",
+    "available",
+    "check",
+    "check_many",
+    "estimate",
+    "estimate_many",
+]

@@ -259,7 +259,7 @@ def _years_done(progress: Progress | None, years: int) -> Callable[[int], None] 
     return count
 
 
-def _block_result(streamed: Streamed) -> BlockResult:
+def block_result(streamed: Streamed) -> BlockResult:
     return BlockResult(
         streamed.summaries,
         streamed.events,
@@ -337,7 +337,7 @@ def simulate(
         workers=processes,
         report=None if progress is None else lambda share: progress(round(share * years), years),
     )
-    merged = _block_result(streamed)
+    merged = block_result(streamed)
     seconds = round(time.perf_counter() - started, 3)
     return result_of(scenario, plan, merged, streamed.premiums, years, seed, seconds)
 

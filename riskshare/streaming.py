@@ -21,8 +21,9 @@ pass runs the layers up to the last priced one, and a second pass runs the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from riskshare.blocks import (
     cost_series,
     premium_flows,
     reinstatement_rates,
-    run_part,
+    run_parts,
 )
 from riskshare.events import FloatArray
 from riskshare.metrics import SeriesSummary, tail_size
@@ -50,6 +51,11 @@ WORKER_TAILS_BYTES = 512 * 2**20
 Summaries = Callable[[bool], dict[str, SeriesSummary]]
 Report = Callable[[float], None]
 Priced = tuple[FloatArray, FloatArray]  # each party's premium flows, each layer's rate
+#: In a worker: a block's index and each plan's annual series of it -> what the run keeps
+#: of them (paired differences, say), handed to the matching :data:`Paired`.
+Pairing = Callable[[int, list[dict[str, FloatArray]]], Any]
+#: Here: what :data:`Pairing` made of each block, block after block in block order.
+Paired = Callable[[int, Any], None]
 
 
 @dataclass
@@ -103,34 +109,79 @@ def stream(
     report: Report | None = None,
 ) -> Streamed:
     """Run every block of ``spans`` and merge them; premiums first where they are priced."""
-    years = sum(n for _, n in spans)
-    progress = _Progress(years * passes(plan, years), report)
-    stats = PoolStats()
-    if not plan.needs_loading_pass:
-        fixed = _premiums(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None
-        return with_premiums(
-            plan, seed, spans, keep, tolerance, new_summaries, fixed, workers, progress, stats
-        )
-    if passes(plan, years) == 2:
-        premiums = loading_premiums(plan, seed, spans, tolerance, workers, progress, stats)
-        return with_premiums(
-            plan, seed, spans, keep, tolerance, new_summaries, premiums, workers, progress, stats
-        )
-    # one pass: the losses now, the costs' inputs kept, the costs once priced
-    summaries = new_summaries(True)
-    _derive(plan, summaries, None)
-    job = BlockJob(
-        seed=seed, keep=keep, tolerance=tolerance, thresholds=plan.budgets, cost_inputs=True
-    )
-    run = _Pass(plan, _without_tails(job, summaries), spans, summaries, workers, stats)
+    return stream_many(
+        [plan], seed, spans, keep, tolerance, [new_summaries], workers=workers, report=report
+    )[0]
 
-    def price(result: Streamed) -> Priced:
-        result.premiums = _premiums(plan, result.event_sums / years)
-        priced = (premium_flows(plan, result.premiums), reinstatement_rates(plan, result.premiums))
-        _derive(plan, summaries, priced)
+
+def stream_many(
+    plans: Sequence[Plan],
+    seed: int,
+    spans: list[tuple[int, int]],
+    keep: int,
+    tolerance: float,
+    new_summaries: Sequence[Summaries],
+    *,
+    workers: int,
+    report: Report | None = None,
+    pairing: tuple[Pairing, Paired] | None = None,
+) -> list[Streamed]:
+    """:func:`stream` for several plans on the same events: each block drawn once.
+
+    The plans must draw the same events (:mod:`riskshare.common_events` checks it).
+    ``new_summaries[i]`` makes plan i's summaries: the series it names are the ones
+    summarised. With ``pairing``, each block's annual series of every plan are handed
+    to ``pairing[0]`` in the worker that ran it, and what it returns to ``pairing[1]``,
+    in block order; priced premiums then take their own pass first, so that every
+    series of a block is known at once.
+    """
+    years = sum(n for _, n in spans)
+    priced_later = [i for i, plan in enumerate(plans) if plan.needs_loading_pass]
+    cache = sum(cost_cache_bytes(plans[i], years) for i in priced_later)
+    two_passes = bool(priced_later) and (cache > COST_CACHE_BYTES or pairing is not None)
+    progress = _Progress(years * (2 if two_passes else 1), report)
+    stats = PoolStats()
+    premiums: list[FloatArray | None] = [
+        _premiums(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None for plan in plans
+    ]
+    if two_passes:
+        priced = _loading_premiums(
+            [plans[i] for i in priced_later], seed, spans, tolerance, workers, progress, stats
+        )
+        for i, found in zip(priced_later, priced, strict=True):
+            premiums[i] = found
+        priced_later = []
+    lanes = []
+    for i, plan in enumerate(plans):
+        later = i in priced_later
+        summaries = new_summaries[i](later or premiums[i] is not None)
+        job = BlockJob(
+            seed=seed,
+            keep=keep,
+            tolerance=tolerance,
+            thresholds=plan.budgets,
+            cost_inputs=later,
+            keys=frozenset(summaries),
+            keep_series=pairing is not None,
+        )
+        known, fixed = None, premiums[i]
+        if not later and fixed is not None:
+            known = _priced(plan, fixed)
+            job = replace(job, flows=known[0], rates=known[1], event_sums=False)
+        _derive(plan, summaries, known)
+        lanes.append(_Lane(plan, _without_tails(job, summaries), summaries))
+
+    def price(lane: _Lane, result: Streamed) -> Priced:
+        result.premiums = _premiums(lane.plan, result.event_sums / years)
+        priced = _priced(lane.plan, result.premiums)
+        _derive(lane.plan, lane.summaries, priced)
         return priced
 
-    return run.run(progress, price)
+    results = _Pass(lanes, spans, workers, stats, pairing).run(progress, price)
+    for i, result in enumerate(results):
+        if i not in priced_later:
+            result.premiums = premiums[i]
+    return results
 
 
 def loading_premiums(
@@ -139,53 +190,35 @@ def loading_premiums(
     spans: list[tuple[int, int]],
     tolerance: float,
     workers: int,
-    progress: Callable[[int], None] | None = None,
-    stats: PoolStats | None = None,
 ) -> FloatArray:
     """Each layer's premium, priced ones from a pass over the layers up to the last priced."""
     years = sum(n for _, n in spans)
-    last = max(j for j, layer in enumerate(plan.layers) if layer.premium_form == "loading")
-    job = BlockJob(seed=seed, keep=1, tolerance=tolerance, summaries=False, layers=last + 1)
-    run = _Pass(plan, job, spans, {}, workers, stats or PoolStats())
-    first = run.run(progress or _Progress(years, None))
-    return _premiums(plan, first.event_sums / years)
+    return _loading_premiums(
+        [plan], seed, spans, tolerance, workers, _Progress(years, None), PoolStats()
+    )[0]
 
 
-def with_premiums(
-    plan: Plan,
+def _loading_premiums(
+    plans: Sequence[Plan],
     seed: int,
     spans: list[tuple[int, int]],
-    keep: int,
     tolerance: float,
-    new_summaries: Summaries,
-    premiums: FloatArray | None,
     workers: int,
-    progress: Callable[[int], None] | None = None,
-    stats: PoolStats | None = None,
-) -> Streamed:
-    """Run and merge every block, the premiums (if any) known."""
+    progress: Callable[[int], None],
+    stats: PoolStats,
+) -> list[FloatArray]:
     years = sum(n for _, n in spans)
-    summaries = new_summaries(premiums is not None)
-    priced = None
-    job = BlockJob(seed=seed, keep=keep, tolerance=tolerance, thresholds=plan.budgets)
-    if premiums is not None:
-        priced = (premium_flows(plan, premiums), reinstatement_rates(plan, premiums))
-        job = BlockJob(
-            seed=seed,
-            keep=keep,
-            tolerance=tolerance,
-            thresholds=plan.budgets,
-            flows=priced[0],
-            rates=priced[1],
-            event_sums=False,
-        )
-    _derive(plan, summaries, priced)
-    job = _without_tails(job, summaries)
-    result = _Pass(plan, job, spans, summaries, workers, stats or PoolStats()).run(
-        progress or _Progress(years, None)
-    )
-    result.premiums = premiums
-    return result
+    lanes = []
+    for plan in plans:
+        last = max(j for j, layer in enumerate(plan.layers) if layer.premium_form == "loading")
+        job = BlockJob(seed=seed, keep=1, tolerance=tolerance, summaries=False, layers=last + 1)
+        lanes.append(_Lane(plan, job, {}))
+    results = _Pass(lanes, spans, workers, stats).run(progress)
+    return [_premiums(plan, r.event_sums / years) for plan, r in zip(plans, results, strict=True)]
+
+
+def _priced(plan: Plan, premiums: FloatArray) -> Priced:
+    return premium_flows(plan, premiums), reinstatement_rates(plan, premiums)
 
 
 class _Progress:
@@ -200,61 +233,93 @@ class _Progress:
             self.report(self.done / self.total)
 
 
+@dataclass(frozen=True)
+class _Lane:
+    """One plan's share of a pass: its job, and the summaries its blocks merge into."""
+
+    plan: Plan
+    job: BlockJob
+    summaries: dict[str, SeriesSummary]
+
+
+Parts = list[BlockPart | None]  # a block's part under each lane (None: nothing of it)
+Key = tuple[int, str]  # a lane and one of its series
+
+
 class _Pass:
-    """One pass over a run's blocks with one job, on workers that keep their share.
+    """One pass over a run's blocks, under one or more plans (lanes) that share its
+    events, on workers that keep their share of it between calls.
 
     The handlers run in the workers (or, with one worker, here); :meth:`run` runs here.
     """
 
     def __init__(
         self,
-        plan: Plan,
-        job: BlockJob,
+        lanes: Sequence[_Lane],
         spans: list[tuple[int, int]],
-        summaries: dict[str, SeriesSummary],
         workers: int,
         stats: PoolStats,
+        pairing: tuple[Pairing, Paired] | None = None,
     ) -> None:
-        self.plan, self.job, self.spans, self.summaries = plan, job, spans, summaries
-        self.workers, self.stats = workers, stats
+        self.lanes, self.spans, self.workers, self.stats = lanes, spans, workers, stats
+        self.pairing = pairing
         years = sum(n for _, n in spans)
-        self.local = tails_in_workers(plan, years, workers)
-        self.keys = list(summaries)
+        # each lane's tails as tail_bytes counts them, for the share of years it keeps
+        tails = sum(
+            tail_bytes(lane.plan, years) * lane.job.keep // tail_size(years) for lane in lanes
+        )
+        self.local = workers <= 1 or workers * tails <= WORKER_TAILS_BYTES
+        self.keys: list[Key] = [(at, k) for at, lane in enumerate(lanes) for k in lane.summaries]
         self.slot = {key: i for i, key in enumerate(self.keys)}
         # one row per worker, and a last one for this process's merged tails
         self.floors = shared_floats((workers + 1, len(self.keys)))
-        self.tails: dict[str, SeriesSummary] = {}  # a worker's merged tails
-        self.inputs: dict[int, FloatArray] = {}  # a worker's blocks' costs' inputs
+        self.tails: dict[Key, SeriesSummary] = {}  # a worker's merged tails
+        self.inputs: dict[tuple[int, int], FloatArray] = {}  # (lane, block): costs' inputs
 
     # --- in the workers ---------------------------------------------------------------
 
-    def floor(self, key: str) -> float | None:
-        """The highest floor any worker, or the run, has published for ``key``."""
-        if key not in self.slot:
+    def floor(self, lane: int, key: str) -> float | None:
+        """The highest floor any worker, or the run, has published for a lane's series."""
+        slot = self.slot.get((lane, key))
+        if slot is None:
             return None
-        column = self.floors[:, self.slot[key]]
+        column = self.floors[:, slot]
         known = column[~np.isnan(column)]
         return float(known.max()) if len(known) else None
 
-    def block(self, index: int) -> BlockPart:
+    def block(self, index: int) -> tuple[Parts, Any]:
         first, n_years = self.spans[index]
-        part = run_part(self.plan, self.job, index, first, n_years, self.floor)
-        if part.cost_inputs is not None:
-            self.inputs[index] = part.cost_inputs
-            part.cost_inputs = None
-        if self.local:
-            self._keep(part.summaries)
-        return part
+        parts = run_parts(
+            [lane.plan for lane in self.lanes],
+            [lane.job for lane in self.lanes],
+            index,
+            first,
+            n_years,
+            [partial(self.floor, at) for at in range(len(self.lanes))],
+        )
+        paired = None
+        if self.pairing is not None:
+            paired = self.pairing[0](index, [part.series or {} for part in parts])
+        for at, part in enumerate(parts):
+            part.series = None
+            if part.cost_inputs is not None:
+                self.inputs[(at, index)] = part.cost_inputs
+                part.cost_inputs = None
+            if self.local:
+                self._keep(at, part.summaries)
+        return list[BlockPart | None](parts), paired
 
-    def costs(self, priced: tuple[Priced, frozenset[str]]) -> list[BlockPart]:
+    def costs(
+        self, given: tuple[dict[int, Priced], dict[int, frozenset[str]]]
+    ) -> list[tuple[int, Parts]]:
         """Each kept block's cost summaries, the premiums being known."""
-        (flows, rates), no_tail = priced
-        plan, parts = self.plan, []
-        n_parties = len(plan.parties)
-        charged = charged_layers(plan)
-        for index in sorted(self.inputs):
-            inputs = self.inputs.pop(index)
-            reinstated = dict(zip(charged, inputs[n_parties:], strict=True))
+        priced, no_tail = given
+        blocks: dict[int, Parts] = {}
+        for at, index in sorted(self.inputs):
+            plan, keep = self.lanes[at].plan, self.lanes[at].job.keep
+            (flows, rates), inputs = priced[at], self.inputs.pop((at, index))
+            n_parties = len(plan.parties)
+            reinstated = dict(zip(charged_layers(plan), inputs[n_parties:], strict=True))
             series = cost_series(plan, list(inputs[:n_parties]), reinstated, flows, rates)
             annual = {f"cost:{i}": cost for i, cost in enumerate(series)}
             for k, member in enumerate(plan.members):
@@ -263,29 +328,31 @@ class _Pass:
                 index, len(inputs[0]), 0, 0.0, np.zeros(0), np.zeros(0), np.zeros(0), {}, None
             )
             for key, values in annual.items():
-                summary = SeriesSummary(self.job.keep)
-                summary.add(values, tail=key not in no_tail, above=self.floor(key))
+                if key not in self.lanes[at].summaries:
+                    continue
+                summary = SeriesSummary(keep)
+                summary.add(values, tail=key not in no_tail[at], above=self.floor(at, key))
                 summary.pack()
                 part.summaries[key] = summary
             if self.local:
-                self._keep(part.summaries)
-            parts.append(part)
-        return parts
+                self._keep(at, part.summaries)
+            blocks.setdefault(index, [None] * len(self.lanes))[at] = part
+        return sorted(blocks.items())
 
-    def gather(self, owner: dict[str, int]) -> dict[str, SeriesSummary]:
+    def gather(self, owner: dict[Key, int]) -> dict[Key, SeriesSummary]:
         """Hand over this worker's tails of the series another worker combines."""
         mine = worker_number()
         return {
             key: self.tails.pop(key) for key in list(self.tails) if owner.get(key, mine) != mine
         }
 
-    def combine(self, given: tuple[dict[str, list[SeriesSummary]], list[str], int]) -> Any:
+    def combine(self, given: tuple[dict[Key, list[SeriesSummary]], list[Key], int]) -> Any:
         """Merge the other workers' tails of this worker's series into its own ones and
         put in place the values the figures read; hand them over."""
         tails, keys, years = given
         combined = {}
         for key in keys:
-            own = self.tails.pop(key, None) or SeriesSummary(self.job.keep)
+            own = self.tails.pop(key, None) or SeriesSummary(self.lanes[key[0]].job.keep)
             for other in tails.get(key, []):
                 own.merge_tail(other, take=True)
             own.n = years
@@ -293,11 +360,12 @@ class _Pass:
             combined[key] = own
         return combined
 
-    def _keep(self, summaries: dict[str, SeriesSummary]) -> None:
+    def _keep(self, lane: int, summaries: dict[str, SeriesSummary]) -> None:
         row = worker_number()
-        for key, block in summaries.items():
+        for name, block in summaries.items():
+            key = (lane, name)
             if key not in self.tails:
-                self.tails[key] = SeriesSummary(self.job.keep)
+                self.tails[key] = SeriesSummary(self.lanes[lane].job.keep)
             kept = self.tails[key]
             kept.merge_tail(block, take=True)
             block.forget_tail()
@@ -307,39 +375,50 @@ class _Pass:
     # --- here -------------------------------------------------------------------------
 
     def run(
-        self, progress: Callable[[int], None], price: Callable[[Streamed], Priced] | None = None
-    ) -> Streamed:
-        n_layers = len(self.plan.layers)
-        result = Streamed(
-            summaries=self.summaries,
-            premiums=None,
-            exhausted=np.zeros(n_layers),
-            payout_sums=np.zeros(n_layers),
-            event_sums=np.zeros(n_layers),
-            stats=self.stats,
-        )
-        waiting: dict[int, BlockPart] = {}
+        self,
+        progress: Callable[[int], None],
+        price: Callable[[_Lane, Streamed], Priced] | None = None,
+    ) -> list[Streamed]:
+        results = [
+            Streamed(
+                summaries=lane.summaries,
+                premiums=None,
+                exhausted=np.zeros(len(lane.plan.layers)),
+                payout_sums=np.zeros(len(lane.plan.layers)),
+                event_sums=np.zeros(len(lane.plan.layers)),
+                stats=self.stats,
+            )
+            for lane in self.lanes
+        ]
+        waiting: dict[int, tuple[Parts, Any]] = {}
         following = [0]
 
-        def receive(index: int, part: BlockPart) -> None:
+        def receive(index: int, parts: Parts, paired: Any = None) -> None:
             if not self.local:
-                self._merge_tails(part.summaries)
-            waiting[index] = part
+                for at, part in enumerate(parts):
+                    if part is not None:
+                        self._merge_tails(at, part.summaries)
+            waiting[index] = (parts, paired)
             while following[0] in waiting:
-                ready = waiting.pop(following[0])
-                for key, block in ready.summaries.items():
-                    self.summaries[key].merge_moments(block)
-                if len(ready.exhausted):  # a block's part, not its costs'
-                    result.events += ready.events
-                    result.max_abs_error = max(result.max_abs_error, ready.max_abs_error)
-                    result.exhausted += ready.exhausted
-                    result.payout_sums += ready.payout_sums
-                    result.event_sums += ready.event_sums
+                ready, extra = waiting.pop(following[0])
+                for lane, result, part in zip(self.lanes, results, ready, strict=True):
+                    if part is None:
+                        continue
+                    for key, block in part.summaries.items():
+                        lane.summaries[key].merge_moments(block)
+                    if len(part.exhausted):  # a block's part, not its costs'
+                        result.events += part.events
+                        result.max_abs_error = max(result.max_abs_error, part.max_abs_error)
+                        result.exhausted += part.exhausted
+                        result.payout_sums += part.payout_sums
+                        result.event_sums += part.event_sums
+                if self.pairing is not None and extra is not None:
+                    self.pairing[1](following[0], extra)
                 following[0] += 1
 
-        def block_done(index: int, part: BlockPart) -> None:
-            receive(index, part)
-            progress(part.n_years)
+        def block_done(index: int, answer: tuple[Parts, Any]) -> None:
+            receive(index, *answer)
+            progress(self.spans[index][1])
 
         handlers: dict[str, Handler] = {
             "block": self.block,
@@ -349,22 +428,31 @@ class _Pass:
         }
         with Workers(min(self.workers, len(self.spans)), handlers, self.stats) as pool:
             pool.map("block", list(range(len(self.spans))), block_done)
-            if price is not None:
-                priced = price(result)
-                no_tail = frozenset(k for k, s in self.summaries.items() if s.derived is not None)
+            later = [at for at, lane in enumerate(self.lanes) if lane.job.cost_inputs]
+            if price is not None and later:
+                priced = {at: price(self.lanes[at], results[at]) for at in later}
+                no_tail = {
+                    at: frozenset(k for k, s in self.lanes[at].summaries.items() if s.derived)
+                    for at in later
+                }
                 following[0] = 0
-                for parts in pool.each("costs", (priced, no_tail)):
-                    for part in parts:
-                        receive(part.index, part)
+                for answers in pool.each("costs", (priced, no_tail)):
+                    for index, parts in answers:
+                        receive(index, parts)
             if self.local:
                 self._collect(pool, sum(n for _, n in self.spans))
-        return result
+        return results
 
     def _collect(self, pool: Workers, years: int) -> None:
         """Merge the workers' tails, each series in one worker, all workers at once."""
-        keys = [key for key, summary in self.summaries.items() if summary.derived is None]
+        keys = [
+            (at, name)
+            for at, lane in enumerate(self.lanes)
+            for name, summary in lane.summaries.items()
+            if summary.derived is None
+        ]
         owner = {key: i % pool.size for i, key in enumerate(keys)}
-        given: list[dict[str, list[SeriesSummary]]] = [{} for _ in range(pool.size)]
+        given: list[dict[Key, list[SeriesSummary]]] = [{} for _ in range(pool.size)]
         for tails in pool.each("gather", owner):
             for key, tail in tails.items():
                 given[owner[key]].setdefault(key, []).append(tail)
@@ -373,17 +461,17 @@ class _Pass:
         ]
         given.clear()
         for combined in pool.each_of("combine", arguments):
-            for key, tail in combined.items():
-                self.summaries[key].adopt_tail(tail)
+            for (at, name), tail in combined.items():
+                self.lanes[at].summaries[name].adopt_tail(tail)
 
-    def _merge_tails(self, summaries: dict[str, SeriesSummary]) -> None:
+    def _merge_tails(self, lane: int, summaries: dict[str, SeriesSummary]) -> None:
         row = len(self.floors) - 1
-        for key, block in summaries.items():
-            merged = self.summaries[key]
+        for name, block in summaries.items():
+            merged = self.lanes[lane].summaries[name]
             merged.merge_tail(block, take=True)
             block.forget_tail()
             if merged.floor is not None:
-                self.floors[row, self.slot[key]] = merged.floor
+                self.floors[row, self.slot[(lane, name)]] = merged.floor
 
 
 def _premiums(plan: Plan, expected: FloatArray) -> FloatArray:
@@ -395,11 +483,16 @@ def _derive(
     summaries: dict[str, SeriesSummary],
     priced: Priced | None,
 ) -> None:
-    """Link each series that is a monotone image of another to that series' tail."""
+    """Link each series that is a monotone image of another to that series' tail
+    (where the run summarises both)."""
+
+    def link(key: str, source: str, scale: float = 1.0, shift: float | None = None) -> None:
+        if key in summaries and source in summaries:
+            summaries[key].derive_tail(summaries[source], scale=scale, shift=shift)
+
     for k, member in enumerate(plan.members):
-        source = summaries[f"party:{member.consortium}"]
-        summaries[f"member:{k}"].derive_tail(source, scale=member.share)
-    if priced is None or "cost:0" not in summaries:
+        link(f"member:{k}", f"party:{member.consortium}", scale=member.share)
+    if priced is None:
         return
     flows, rates = priced
     charging = {
@@ -409,25 +502,12 @@ def _derive(
     }
     for i in range(len(plan.parties)):
         if i not in charging:
-            summaries[f"cost:{i}"].derive_tail(summaries[f"party:{i}"], shift=float(flows[i]))
+            link(f"cost:{i}", f"party:{i}", shift=float(flows[i]))
     for k, member in enumerate(plan.members):
-        source = summaries[f"cost:{member.consortium}"]
-        summaries[f"member_cost:{k}"].derive_tail(source, scale=member.share)
+        link(f"member_cost:{k}", f"cost:{member.consortium}", scale=member.share)
 
 
 def _without_tails(job: BlockJob, summaries: dict[str, SeriesSummary]) -> BlockJob:
     """``job``, told which series take their tail from another."""
     no_tail = frozenset(key for key, s in summaries.items() if s.derived is not None)
-    return BlockJob(
-        seed=job.seed,
-        keep=job.keep,
-        tolerance=job.tolerance,
-        summaries=job.summaries,
-        layers=job.layers,
-        flows=job.flows,
-        rates=job.rates,
-        cost_inputs=job.cost_inputs,
-        thresholds=job.thresholds,
-        no_tail=no_tail,
-        event_sums=job.event_sums,
-    )
+    return replace(job, no_tail=no_tail)

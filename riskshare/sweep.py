@@ -18,21 +18,20 @@ from typing import Any
 
 from riskshare import __version__
 from riskshare.common_events import (
-    Allocated,
     ComparisonError,
     ScenarioSource,
-    allocations,
     load,
     plans_of,
-    premiums_of,
+    run_common,
 )
 from riskshare.errors import Problem, RunError, format_loc
-from riskshare.events import FloatArray
 from riskshare.grid import GridError, grid_points, parse_path, parse_set, show_value
+from riskshare.metrics import TAIL_SHARE as METRICS_TAIL_SHARE
 from riskshare.metrics import SeriesSummary
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
-from riskshare.simulation import BlockResult, Progress, run_header, summarise_block
+from riskshare.simulation import Progress, run_header
+from riskshare.streaming import Streamed, Summaries
 
 __all__ = [
     "GridError",
@@ -181,41 +180,31 @@ def _key_figures(summary: SeriesSummary) -> dict[str, object]:
     }
 
 
-class _PointRun:
-    """The summaries of one point's parties, block after block, merged as simulate does."""
+def _summaries(plan: Plan, keep: int) -> Summaries:
+    """A point's summaries: its parties' losses and, where it has premiums, their costs."""
 
-    def __init__(self, plan: Plan, keep: int, premiums: FloatArray | None) -> None:
-        self.plan = plan
-        self.keep = keep
-        self.premiums = premiums
-        self.with_costs = premiums is not None
-        self.keys = [f"party:{i}" for i in range(len(plan.parties))]
-        if self.with_costs:
-            self.keys += [f"cost:{i}" for i in range(len(plan.parties))]
-        self.run: BlockResult | None = None
-
-    def add(self, item: Allocated) -> None:
-        block = summarise_block(
-            self.plan, item.allocation, item.error, self.keep, self.premiums, keys=self.keys
-        )
-        if self.run is None:
-            self.run = block
-        else:
-            self.run.merge(block)
-
-    def parties(self) -> dict[str, dict[str, object]]:
-        assert self.run is not None
-        merged = self.run.summaries
-        found: dict[str, dict[str, object]] = {}
-        for i, name in enumerate(self.plan.parties):
-            summary = merged[f"party:{i}"]
-            entry = _key_figures(summary)
-            if self.plan.budgets[i] is not None:
-                entry.update(summary.budget_figures())
-            if self.with_costs:
-                entry["cost"] = _key_figures(merged[f"cost:{i}"])
-            found[name] = entry
+    def new(with_costs: bool) -> dict[str, SeriesSummary]:
+        found = {f"party:{i}": SeriesSummary(keep, b) for i, b in enumerate(plan.budgets)}
+        if with_costs:
+            found.update({f"cost:{i}": SeriesSummary(keep) for i in range(len(plan.parties))})
         return found
+
+    return new
+
+
+def _parties(plan: Plan, run: Streamed) -> dict[str, dict[str, object]]:
+    """Each party's key figures in one point's run."""
+    merged = run.summaries
+    found: dict[str, dict[str, object]] = {}
+    for i, name in enumerate(plan.parties):
+        summary = merged[f"party:{i}"]
+        entry = _key_figures(summary)
+        if plan.budgets[i] is not None:
+            entry.update(summary.budget_figures())
+        if f"cost:{i}" in merged:
+            entry["cost"] = _key_figures(merged[f"cost:{i}"])
+        found[name] = entry
+    return found
 
 
 # --- the sweep ------------------------------------------------------------------------
@@ -228,6 +217,7 @@ def sweep(
     seed: int | None = None,
     *,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> SweepResult:
     """Run ``scenario`` at every point of ``grid`` (path → values) on the same events.
 
@@ -236,7 +226,9 @@ def sweep(
     values make an invalid scenario are returned with their errors, the others run.
     Raises :class:`GridError` for a path that is malformed, not in the scenario or
     would change the simulated events (``events``, ``events_file``, ``sources``,
-    ``simulation``; a source's ``bearer`` may be swept).
+    ``simulation``; a source's ``bearer`` may be swept). ``workers`` processes run the
+    blocks of years, each block drawn once for every point (default: one per core for
+    runs of at least 200,000 years); the figures do not depend on it.
     """
     started = time.perf_counter()
     base = load(scenario)
@@ -252,7 +244,7 @@ def sweep(
     events = 0
     if valid:
         scenarios = [p.scenario for p in valid if p.scenario is not None]
-        runs, events = _run(scenarios, run_seed, run_years, progress)
+        runs, events = _run(scenarios, run_seed, run_years, progress, workers)
         finished = {
             id(point): SweepPoint(point.values, point.scenario, run, (), point.warnings)
             for point, run in zip(valid, runs, strict=True)
@@ -270,19 +262,27 @@ def sweep(
 
 
 def _run(
-    scenarios: Sequence[Scenario], seed: int, years: int, progress: Progress | None
+    scenarios: Sequence[Scenario],
+    seed: int,
+    years: int,
+    progress: Progress | None,
+    workers: int | None,
 ) -> tuple[list[dict[str, dict[str, object]]], int]:
     """Each scenario's parties' key figures, on one set of events; and the events' count."""
     try:
         plans = plans_of(scenarios)
     except ComparisonError as error:  # only a bearer or the residual can have moved
         raise RunError(str(error)) from None
-    premiums = premiums_of(plans, seed, years)
     keep = _keep(years)
-    runs = [_PointRun(plan, keep, p) for plan, p in zip(plans, premiums, strict=True)]
-    events = 0
-    for item in allocations(plans, seed, years, progress):
-        runs[item.plan].add(item)
-        if item.plan == 0:
-            events += len(item.allocation.block)
-    return [run.parties() for run in runs], events
+    runs = run_common(
+        plans,
+        scenarios,
+        seed,
+        years,
+        keep,
+        [_summaries(plan, keep) for plan in plans],
+        workers=workers,
+        progress=progress,
+        tail_share=TAIL_SHARE / METRICS_TAIL_SHARE,
+    )
+    return [_parties(plan, run) for plan, run in zip(plans, runs, strict=True)], runs[0].events

@@ -159,7 +159,7 @@ def test_moments_merge_as_one_pass() -> None:
     values = rng.lognormal(0, 2, 10_001)
     moments = Moments()
     for part in np.array_split(values, 7):
-        moments.add(part)
+        moments.merge(Moments.of(part))
     assert moments.n == len(values)
     assert moments.mean == pytest.approx(values.mean(), rel=1e-12)
     assert moments.stderr == pytest.approx(values.std() / math.sqrt(len(values)), rel=1e-9)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskshare
-from riskshare import blocks, events, memory, simulation, streaming
+from riskshare import blocks, common_events, events, memory, simulation, streaming
 from riskshare import tails as tails_module
 from riskshare.errors import RunError
 from riskshare.metrics import SeriesSummary, tail_size
@@ -122,6 +122,63 @@ def test_the_json_of_the_command_does_not_depend_on_workers(tmp_path: Path) -> N
         data["simulation"].pop("seconds")
         outputs.append(data)
     assert outputs[0] == outputs[1]
+
+
+# --- compare and sweep: several plans on one draw, on the same path ---------------------
+
+
+@pytest.fixture
+def small_common_blocks(monkeypatch: pytest.MonkeyPatch, small_blocks: None) -> None:
+    monkeypatch.setattr(
+        common_events, "block_spans", lambda years: events.block_spans(years, BLOCK)
+    )
+
+
+@pytest.mark.usefixtures("small_common_blocks")
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        (None, 0),
+        ("WORKER_TAILS_BYTES", 0),  # the run keeps the tails, workers send candidates
+        ("COST_CACHE_BYTES", 0),  # priced premiums by a first pass
+        ("CHUNK_YEARS", 7),  # chunks smaller than a block, and ragged
+    ],
+)
+def test_sweep_points_equal_simulate_on_any_number_of_workers(
+    bundled: riskshare.Scenario, monkeypatch: pytest.MonkeyPatch, setting: str | None, value: int
+) -> None:
+    grid = {"layers.state backstop.attachment": ["1B", "1.5B", "3B"], "layers[0].share": [1, 0.5]}
+    one = riskshare.sweep(bundled, grid, YEARS, 4, workers=1).to_dict()
+    if setting is not None:
+        monkeypatch.setattr(blocks if setting == "CHUNK_YEARS" else streaming, setting, value)
+    for workers in (2, 3):
+        got = riskshare.sweep(bundled, grid, YEARS, 4, workers=workers).to_dict()
+        assert got["points"] == one["points"]
+        assert got["simulation"]["events"] == one["simulation"]["events"]  # type: ignore[index]
+    for point in one["points"]:  # type: ignore[attr-defined]
+        values = {path: [value] for path, value in point["values"].items()}
+        alone = riskshare.sweep(bundled, values, YEARS, 4, workers=1).points[0]
+        assert alone.scenario is not None
+        want = figures(riskshare.simulate(alone.scenario, YEARS, 4, workers=2))["parties"]
+        for name, got in point["parties"].items():
+            for figure in ("mean", "stderr", "prob_positive", "var_995", "tvar_99"):
+                assert got[figure] == want[name][figure], (point["values"], name, figure)
+                assert got["cost"][figure] == want[name]["cost"][figure]
+
+
+@pytest.mark.usefixtures("small_common_blocks")
+def test_a_comparison_is_the_same_on_any_number_of_workers(bundled: riskshare.Scenario) -> None:
+    variant = riskshare.sweep(bundled, {"layers.state backstop.attachment": ["1.5B"]}, 10)
+    other = variant.points[0].scenario
+    assert other is not None
+    one = riskshare.compare([bundled, other], YEARS, 6, workers=1).to_dict()
+    one["simulation"].pop("seconds")  # type: ignore[attr-defined]
+    for workers in (2, 3):
+        got = riskshare.compare([bundled, other], YEARS, 6, workers=workers).to_dict()
+        got["simulation"].pop("seconds")  # type: ignore[attr-defined]
+        assert got == one
+    want = figures(riskshare.simulate(other, YEARS, 6, workers=2))
+    assert one["parties"]["state"]["scenarios"][1]["mean"] == want["parties"]["state"]["mean"]  # type: ignore[index]
 
 
 # --- workers come and go cleanly --------------------------------------------------------
