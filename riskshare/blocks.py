@@ -1,14 +1,16 @@
 """One block of years as a run needs it: drawn, laid out, allocated, checked, summarised.
 
 :mod:`riskshare.simulation` keeps the general pieces (``events_of_block``, ``allocate``,
-``annual_series``, ``summarise_block``) that ``compare``, ``sweep`` and ``bad_years``
-build on. This module is the same work done the fast way, for ``simulate``'s blocks:
-the events never leave the rank-major layout of :class:`~riskshare.allocation.YearLayout`
-(a year's sums are added there event by event in time order, as ``np.bincount`` adds
-them in event order, so every annual series is the same to the bit), the annual
-series are written into one reused matrix, and a block sends back only what the run
-merges: each series' moments and those of its values that can still enter the run's
-kept tail.
+``annual_series``, ``summarise_block``) that ``explain``'s neighbours such as
+``bad_years`` build on, and that the tests use as the plain path. This module is the
+same work done the fast way, for the blocks of ``simulate``, ``compare`` and ``sweep``:
+the events never leave the rank-major layout of
+:class:`~riskshare.allocation.YearLayout` (a year's sums are added there event by event
+in time order, as ``np.bincount`` adds them in event order, so every annual series is
+the same to the bit), a block drawn once is allocated under every plan of a run, the
+annual series are written into reused matrices, and a block sends back only what the
+run merges: each series' moments and those of its values that can still enter the
+run's kept tail.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class BlockPart:
     payout_sums: FloatArray  # per layer: the sum of its annual payouts
     event_sums: FloatArray  # per layer: the sum of its payouts over events, in event order
     summaries: dict[str, SeriesSummary]
-    cost_inputs: FloatArray | None  # (parties + charged layers, years): see cost_input_rows
+    cost_inputs: FloatArray | None  # (parties + charged layers, years): nets, then reinstated
     series: dict[str, FloatArray] | None = None  # the annual series, where the job keeps them
 
 
