@@ -266,36 +266,33 @@ class _Rows:
     def __init__(
         self, plan: Plan, charged: list[int], n_years: int, keys: frozenset[str] | None
     ) -> None:
-        def wanted(kind: str, rows: int = 0) -> FloatArray | None:
-            if keys is not None and not any(key.startswith(kind) for key in keys):
-                return None
-            return np.empty((rows, n_years)) if rows else np.empty(n_years)
+        def wanted(kind: str) -> bool:
+            return keys is None or any(key.startswith(kind) for key in keys)
 
         self.plan, self.charged = plan, charged
-        self.total = wanted("total")
-        self.oep = wanted("oep")
+        self.total = np.empty(n_years) if wanted("total") else None
+        self.oep = np.empty(n_years) if wanted("oep") else None
         self.parties = np.empty((len(plan.parties), n_years))
-        self.layers = wanted("layer:", len(plan.layers))
+        self.layers = np.empty((len(plan.layers), n_years)) if wanted("layer:") else None
         self.reinstated = np.empty((len(charged), n_years))
 
     def add(self, laid: LaidOut, start: int, stop: int) -> None:
+        """Sum a chunk's events year by year; every row of a matrix at once, each year's
+        sum added event by event in time order."""
         layout = laid.layout
-        per_year = np.empty(len(layout.years))
 
         def spread(values: FloatArray, out: FloatArray) -> None:
-            layout.to_years(layout.year_sums(values, per_year), out[start:stop])
+            layout.to_years(layout.year_sums(values), out[..., start:stop])
 
         if self.total is not None:
             spread(laid.loss, self.total)
         if self.oep is not None:
             layout.to_years(layout.year_max(laid.loss), self.oep[start:stop])
-        for i in range(len(self.plan.parties)):
-            spread(laid.nets[i], self.parties[i])
+        spread(laid.nets, self.parties)
         if self.layers is not None:
-            for j in range(len(self.plan.layers)):
-                spread(laid.payouts[j], self.layers[j])
-        for row, j in enumerate(self.charged):
-            spread(laid.reinstated[j], self.reinstated[row])
+            spread(laid.payouts, self.layers)
+        if self.charged:
+            spread(laid.reinstated[self.charged], self.reinstated)
 
 
 def _check_balance(laid: LaidOut, first_year: int, tolerance: float) -> float:
