@@ -172,7 +172,7 @@ def floor_seconds(years: int) -> float:
 
 def reference_seconds(years: int) -> tuple[float, float] | None:
     """The scalar reference on the S workload's events, and riskshare in-process on
-    the same years; None where tests/reference.py is not there."""
+    the same years; None where tests/reference.py is not there (an installed copy)."""
     sys.path.insert(0, str(ROOT / "tests"))
     try:
         import reference  # type: ignore[import-not-found]
@@ -231,7 +231,7 @@ def table(rows: list[Measured], reference: tuple[float, float] | None, commit: s
             "runs (other load): their times are not this code's alone"
         )
     if reference is None:
-        lines.append("scalar reference: skipped (tests/reference.py is not there)")
+        lines.append("scalar reference: not run (it runs with the S workload)")
     else:
         scalar, fast = reference
         lines.append(
@@ -285,6 +285,8 @@ def main() -> None:
             if len(results) == 2 and results[1] != results[2]:
                 raise SystemExit(f"{size}: the JSON differs between 1 and 2 workers")
     reference = reference_seconds(WORKLOADS["S"]) if "S" in sizes else None
+    if "S" in sizes and reference is None:
+        raise SystemExit("the scalar reference is not there: run from a clone, with tests/")
     print(table(rows, reference, commit))
     if args.json is not None:
         payload = {
