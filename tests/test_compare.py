@@ -293,3 +293,19 @@ def test_cli_compare_names_the_key_that_differs(tmp_path: Path) -> None:
 
 def test_cli_compare_needs_two_files() -> None:
     assert run("compare", str(DEMO)).exit_code == 2
+
+
+def test_cli_compare_json_does_not_depend_on_workers(tmp_path: Path) -> None:
+    paths = [tower(tmp_path, "a.yaml"), tower(tmp_path, "b.yaml", share="90%")]
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"{workers}.json"
+        result = run(
+            "compare", *map(str, paths), "--years", "200001", "--workers", workers,
+            "--json", str(out),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(out.read_text(encoding="utf-8"))
+        data["simulation"].pop("seconds")
+        outputs.append(data)
+    assert outputs[0] == outputs[1]

@@ -313,3 +313,25 @@ def test_a_run_that_cannot_fit_says_so_and_what_to_change(
     assert "needs about" in message and "available" in message
     assert "years" in message and "more memory" in message
     riskshare.simulate(bundled, 10_000, workers=1)  # a small run still fits
+
+
+def test_every_point_of_a_sweep_counts_in_its_estimate(bundled: riskshare.Scenario) -> None:
+    plan = compile_plan(bundled)
+    one = memory.estimate(bundled, plan, 10_000_000, 1)
+    three = memory.estimate_many([bundled] * 3, [plan] * 3, 10_000_000, 1)
+    assert three.events_per_block == one.events_per_block  # the events are drawn once
+    assert one.block < three.block < 3 * one.block
+    assert three.tails == pytest.approx(3 * one.tails, rel=1e-6)
+    kept_less = memory.estimate_many([bundled] * 3, [plan] * 3, 10_000_000, 1, tail_share=0.1)
+    assert kept_less.tails < three.tails / 4
+
+
+def test_a_sweep_that_cannot_fit_says_so_before_it_starts(
+    bundled: riskshare.Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory, "available", lambda: 600 * 2**20)
+    grid = {"layers.state backstop.attachment": ["1B", "2B", "3B"]}
+    with pytest.raises(RunError, match=r"a run of 100,000,000 years of 3 scenarios on 2 workers"):
+        riskshare.sweep(bundled, grid, 100_000_000, workers=2)
+    with pytest.raises(RunError, match=r"of 2 scenarios .* needs about .*more memory"):
+        riskshare.compare([bundled, bundled], 100_000_000, workers=2)
