@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -30,6 +33,19 @@ def run(*args: str) -> Run:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def json_by_workers(out: Path, *args: str) -> list[dict[str, Any]]:
+    """The JSON ``riskshare ARGS --json OUT`` writes with 1 and with 2 workers, without
+    the run's ``seconds`` (the one key that may differ)."""
+    documents = []
+    for workers in ("1", "2"):
+        result = run(*args, "--workers", workers, "--json", str(out))
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(out.read_text(encoding="utf-8"))
+        data["simulation"].pop("seconds")
+        documents.append(data)
+    return documents
 
 
 def stable(text: str) -> str:

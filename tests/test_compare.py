@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from render import run
+from render import json_by_workers, run
 
 import riskshare
 from riskshare.allocation import allocate
@@ -297,15 +297,6 @@ def test_cli_compare_needs_two_files() -> None:
 
 def test_cli_compare_json_does_not_depend_on_workers(tmp_path: Path) -> None:
     paths = [tower(tmp_path, "a.yaml"), tower(tmp_path, "b.yaml", share="90%")]
-    outputs = []
-    for workers in ("1", "2"):
-        out = tmp_path / f"{workers}.json"
-        result = run(
-            "compare", *map(str, paths), "--years", "200001", "--workers", workers,
-            "--json", str(out),
-        )  # fmt: skip
-        assert result.exit_code == 0, result.stderr
-        data = json.loads(out.read_text(encoding="utf-8"))
-        data["simulation"].pop("seconds")
-        outputs.append(data)
-    assert outputs[0] == outputs[1]
+    out = tmp_path / "compare.json"
+    one, two = json_by_workers(out, "compare", *map(str, paths), "--years", "200001")
+    assert one == two

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from render import json_by_workers
 
 import riskshare
 from riskshare import blocks, common_events, events, memory, simulation, streaming
@@ -105,23 +106,10 @@ def test_the_stream_equals_the_plain_path_block_by_block(bundled: riskshare.Scen
 
 
 def test_the_json_of_the_command_does_not_depend_on_workers(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from riskshare.cli import app
-
-    outputs = []
-    for workers in ("1", "2"):
-        out = tmp_path / f"{workers}.json"
-        result = CliRunner().invoke(
-            app,
-            ["simulate", str(BUNDLED), "--years", "250000", "--workers", workers,
-             "--json", str(out), "--quiet"],
-        )  # fmt: skip
-        assert result.exit_code == 0, result.output
-        data = json.loads(out.read_text(encoding="utf-8"))
-        data["simulation"].pop("seconds")
-        outputs.append(data)
-    assert outputs[0] == outputs[1]
+    one, two = json_by_workers(
+        tmp_path / "run.json", "simulate", str(BUNDLED), "--years", "250000", "--quiet"
+    )
+    assert one == two
 
 
 # --- compare and sweep: several plans on one draw, on the same path ---------------------

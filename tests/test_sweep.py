@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from render import run
+from render import json_by_workers, run
 
 import riskshare
 from riskshare.loading import load_variant
@@ -293,16 +293,10 @@ def test_cli_sweep_usage_errors(scenario_file: Path, args: list[str]) -> None:
 
 
 def test_cli_sweep_json_does_not_depend_on_workers(scenario_file: Path, tmp_path: Path) -> None:
-    outputs = []
-    for workers in ("1", "2"):
-        out = tmp_path / f"{workers}.json"
-        result = run(
-            "sweep", str(scenario_file), "--set", "layers.backstop.attachment=100M,300M",
-            "--years", "200001", "--workers", workers, "--json", str(out),
-        )  # fmt: skip
-        assert result.exit_code == 0, result.stderr
-        data = json.loads(out.read_text(encoding="utf-8"))
-        data["simulation"].pop("seconds")
-        outputs.append(data)
-    assert outputs[0] == outputs[1]
-    assert outputs[0]["simulation"]["years"] == 200001
+    one, two = json_by_workers(
+        tmp_path / "sweep.json",
+        "sweep", str(scenario_file), "--set", "layers.backstop.attachment=100M,300M",
+        "--years", "200001",
+    )  # fmt: skip
+    assert one == two
+    assert one["simulation"]["years"] == 200001
