@@ -179,9 +179,10 @@ def _progress_bar(years: int) -> Iterator[Progress | None]:
         TimeRemainingColumn(),
         console=_stderr(),
         transient=True,
+        auto_refresh=False,  # redrawn at each block: no thread running when workers fork
     ) as bar:
         task = bar.add_task("simulate", total=years)
-        yield lambda done, total: bar.update(task, completed=done)
+        yield lambda done, total: bar.update(task, completed=done, refresh=True)
 
 
 @contextmanager

@@ -272,3 +272,19 @@ def test_json_file_gets_the_usual_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_the_progress_bar_runs_no_thread_for_workers_to_fork_beside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Forking while another thread runs may deadlock the child (and warns on 3.12+)."""
+    import threading
+
+    from riskshare import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    before = threading.active_count()
+    with cli._progress_bar(cli.PROGRESS_MIN_YEARS) as progress:
+        assert progress is not None
+        progress(1, 2)
+        assert threading.active_count() == before
