@@ -22,10 +22,11 @@ from riskshare.amounts import format_amount
 from riskshare.errors import RiskshareError
 from riskshare.events import block_spans
 from riskshare.loading import load_scenario
+from riskshare.passes import Paired, Pairing, Streamed
 from riskshare.plan import Plan, compile_plan
 from riskshare.scenario import Scenario
 from riskshare.simulation import BALANCE_TOLERANCE, Progress, resolve_workers
-from riskshare.streaming import Paired, Pairing, Streamed, Summaries, stream_many
+from riskshare.streaming import Summaries, stream_many
 
 ScenarioSource = Scenario | str | os.PathLike[str]
 

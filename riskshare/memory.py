@@ -31,14 +31,10 @@ import numpy as np
 
 from riskshare.errors import RunError
 from riskshare.events import BLOCK_YEARS
+from riskshare.passes import WORKER_TAILS_BYTES, tail_bytes
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
-from riskshare.streaming import (
-    COST_CACHE_BYTES,
-    WORKER_TAILS_BYTES,
-    cost_cache_bytes,
-    tail_bytes,
-)
+from riskshare.streaming import COST_CACHE_BYTES, cost_cache_bytes
 
 MB = 2**20
 #: An interpreter with numpy and riskshare loaded; a forked worker shares most of it.

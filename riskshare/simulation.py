@@ -17,9 +17,10 @@ from riskshare.errors import RunError
 from riskshare.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
 from riskshare.metrics import SeriesSummary, share_of, tail_size
 from riskshare.parallel import cores
+from riskshare.passes import Streamed
 from riskshare.plan import Plan, compile_plan
 from riskshare.scenario import Scenario
-from riskshare.streaming import Streamed, loading_premiums, stream
+from riskshare.streaming import loading_premiums, stream
 
 Progress = Callable[[int, int], None]
 

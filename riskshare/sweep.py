@@ -28,10 +28,11 @@ from riskshare.errors import Problem, RunError, format_loc
 from riskshare.grid import GridError, grid_points, parse_path, parse_set, show_value
 from riskshare.metrics import TAIL_SHARE as METRICS_TAIL_SHARE
 from riskshare.metrics import SeriesSummary
+from riskshare.passes import Streamed
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
 from riskshare.simulation import Progress, run_header
-from riskshare.streaming import Streamed, Summaries
+from riskshare.streaming import Summaries
 
 __all__ = [
     "GridError",

@@ -1,6 +1,6 @@
 """Runs bigger than memory, on every core: the same figures to the bit, whatever the split.
 
-A run streams its blocks through worker processes (riskshare.streaming), lays each
+A run streams its blocks through worker processes (riskshare.passes), lays each
 block out and allocates it in chunks (riskshare.blocks), keeps each series' largest
 values in value-ordered groups (riskshare.tails) and checks its memory before it
 starts (riskshare.memory). None of that may change a figure: these tests hold the
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from render import json_by_workers
 
 import riskshare
-from riskshare import blocks, common_events, events, memory, simulation, streaming
+from riskshare import blocks, common_events, events, memory, passes, simulation, streaming
 from riskshare import tails as tails_module
 from riskshare.errors import RunError
 from riskshare.metrics import SeriesSummary, tail_size
@@ -77,7 +77,7 @@ def test_every_way_of_running_gives_the_same_json(
     bundled: riskshare.Scenario, monkeypatch: pytest.MonkeyPatch, setting: str, value: int
 ) -> None:
     want = figures(riskshare.simulate(bundled, YEARS, 3, workers=2))
-    module = blocks if setting == "CHUNK_YEARS" else streaming
+    module = {"CHUNK_YEARS": blocks, "WORKER_TAILS_BYTES": passes}.get(setting, streaming)
     monkeypatch.setattr(module, setting, value)
     assert figures(riskshare.simulate(bundled, YEARS, 3, workers=2)) == want
     assert figures(riskshare.simulate(bundled, YEARS, 3, workers=1)) == want
@@ -138,7 +138,8 @@ def test_sweep_points_equal_simulate_on_any_number_of_workers(
     grid = {"layers.state backstop.attachment": ["1B", "1.5B", "3B"], "layers[0].share": [1, 0.5]}
     one = riskshare.sweep(bundled, grid, YEARS, 4, workers=1).to_dict()
     if setting is not None:
-        monkeypatch.setattr(blocks if setting == "CHUNK_YEARS" else streaming, setting, value)
+        module = {"CHUNK_YEARS": blocks, "WORKER_TAILS_BYTES": passes}.get(setting, streaming)
+        monkeypatch.setattr(module, setting, value)
     for workers in (2, 3):
         got = riskshare.sweep(bundled, grid, YEARS, 4, workers=workers).to_dict()
         assert got["points"] == one["points"]
