@@ -1,16 +1,15 @@
 """One block of years as a run needs it: drawn, laid out, allocated, checked, summarised.
 
 :mod:`riskshare.simulation` keeps the general pieces (``events_of_block``, ``allocate``,
-``annual_series``, ``summarise_block``) that ``explain``'s neighbours such as
-``bad_years`` build on, and that the tests use as the plain path. This module is the
-same work done the fast way, for the blocks of ``simulate``, ``compare`` and ``sweep``:
-the events never leave the rank-major layout of
-:class:`~riskshare.allocation.YearLayout` (a year's sums are added there event by event
-in time order, as ``np.bincount`` adds them in event order, so every annual series is
-the same to the bit), a block drawn once is allocated under every plan of a run, the
-annual series are written into reused matrices, and a block sends back only what the
-run merges: each series' moments and those of its values that can still enter the
-run's kept tail.
+``annual_series``, ``summarise_block``) that ``bad_years`` builds on and that the tests
+use as the plain path. This module is the same work done the fast way, for the blocks
+of ``simulate``, ``compare`` and ``sweep``: the events never leave the rank-major
+layout of :class:`~riskshare.allocation.YearLayout` (a year's sums are added there
+event by event in time order, as ``np.bincount`` adds them in event order, so every
+annual series is the same to the bit), a block drawn once is allocated under every plan
+of a run, the annual series are written into reused matrices, and a block sends back
+only what the run merges: each series' moments and those of its values that can still
+enter the run's kept tail.
 """
 
 from __future__ import annotations
@@ -118,13 +117,6 @@ def cost_series(
         costs[layer.payer] += charged
         costs[layer.party] -= charged
     return costs
-
-
-def run_part(
-    plan: Plan, job: BlockJob, index: int, first_year: int, n_years: int, floors: Floors
-) -> BlockPart:
-    """Draw, allocate, check and summarise block ``index`` of a run."""
-    return run_parts([plan], [job], index, first_year, n_years, [floors])[0]
 
 
 def run_parts(
