@@ -51,16 +51,19 @@ def key_bits(keep: int) -> int:
 
 
 def _ordered(values: FloatArray) -> npt.NDArray[np.uint64]:
-    """Each value's float64 bits, turned so that they sort as the values do."""
+    """Each value's float64 bits, turned so that they sort as the values do: the sign bit
+    set on a value that is not negative, every bit flipped on one that is."""
     raw = np.ascontiguousarray(values).view(np.uint64)
-    negative = (raw >> np.uint64(63)).astype(bool)
-    ordered: npt.NDArray[np.uint64] = np.where(negative, ~raw, raw | _SIGN)
+    flip = np.right_shift(raw.view(np.int64), 63).view(np.uint64)  # all ones where negative
+    flip |= _SIGN
+    ordered: npt.NDArray[np.uint64] = np.bitwise_xor(raw, flip, out=flip)
     return ordered
 
 
 def _from_ordered(ordered: npt.NDArray[np.uint64]) -> FloatArray:
-    raw = np.where((ordered & _SIGN).astype(bool), ordered ^ _SIGN, ~ordered)
-    values: FloatArray = raw.view(np.float64)
+    flip = np.invert(np.right_shift(ordered.view(np.int64), 63)).view(np.uint64)
+    flip |= _SIGN
+    values: FloatArray = np.bitwise_xor(ordered, flip, out=flip).view(np.float64)
     return values
 
 

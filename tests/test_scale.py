@@ -241,6 +241,19 @@ def check_tail(batches: list[list[float]], keep: int, runs: bool, bits: int) -> 
     np.testing.assert_array_equal(whole.top(len(want)), want)
 
 
+@given(st.lists(st.floats(allow_nan=False), min_size=2, max_size=50))
+def test_a_value_s_ordered_bits_sort_as_the_values_and_turn_back(values: list[float]) -> None:
+    array = np.array(values, dtype=np.float64)
+    ordered = tails_module._ordered(array)
+    for a, b, key_a, key_b in zip(array, array[1:], ordered, ordered[1:], strict=False):
+        if a < b:
+            assert key_a < key_b
+        elif a > b:
+            assert key_a > key_b
+    back = tails_module._from_ordered(ordered)
+    assert np.array_equal(back.view(np.uint64), array.view(np.uint64))
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(VALUES, max_size=200), min_size=2, max_size=6), st.integers(1, 300))
 def test_tails_merge_to_the_same_largest_values_in_any_order(
