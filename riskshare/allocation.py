@@ -298,6 +298,63 @@ def allocate(
     )
 
 
+def shared_layers(plan: Plan, base: Plan, computed: int | None = None) -> tuple[bool, ...]:
+    """Which of ``plan``'s layers pay, on any events, exactly what ``base``'s pay.
+
+    Layer j is shared where its terms that decide payouts are ``base``'s layer j's, and
+    its subject is the same amount: the ground-up loss (the events are the same), a
+    shared layer's payouts, or the net of a party that no layer not shared has touched
+    so far. The parties and the sources' bearers must be the same. ``computed`` is
+    how many of ``base``'s layers were allocated (None: all).
+    """
+    if plan.parties != base.parties or not np.array_equal(plan.bearer, base.bearer):
+        return (False,) * len(plan.layers)
+    limit = len(base.layers) if computed is None else min(computed, len(base.layers))
+    changed_layers: set[int] = set()
+    changed_parties: set[int] = set()
+    shared = []
+    for j, layer in enumerate(plan.layers):
+        if layer.subject == "layer":
+            same_subject = layer.subject_index not in changed_layers
+        elif layer.subject == "net":
+            same_subject = layer.subject_index not in changed_parties
+        else:
+            same_subject = True
+        same = j < limit and same_subject and _payout_terms(layer) == _payout_terms(base.layers[j])
+        shared.append(same)
+        if not same:  # its payouts may differ, and so may the nets it moves them between
+            changed_layers.add(j)
+            changed_parties.add(layer.party)
+            changed_parties.update(_givers(layer, plan))
+    return tuple(shared)
+
+
+def _payout_terms(layer: LayerTerms) -> tuple[object, ...]:
+    return (
+        layer.party,
+        layer.subject,
+        layer.subject_index,
+        layer.attachment,
+        layer.limit,
+        layer.franchise,
+        layer.aggregate_attachment,
+        layer.aggregate_limit,
+        layer.share,
+        layer.reinstatements,
+    )
+
+
+def _givers(layer: LayerTerms, plan: Plan) -> set[int]:
+    """The parties a layer takes its payouts from (see :func:`_give_up`)."""
+    if layer.subject == "ground_up":
+        return {int(b) for b in plan.bearer}
+    if layer.subject == "source":
+        return {int(plan.bearer[layer.subject_index])}
+    if layer.subject == "layer":
+        return {plan.layers[layer.subject_index].party}
+    return {layer.subject_index}
+
+
 def allocate_laid_out(
     plan: Plan,
     layout: YearLayout,
@@ -306,8 +363,15 @@ def allocate_laid_out(
     *,
     trace: bool = False,
     layers: int | None = None,
+    reuse: LaidOut | None = None,
+    shared: tuple[bool, ...] = (),
 ) -> LaidOut:
-    """:func:`allocate` on events already in ``layout``'s order, leaving them there."""
+    """:func:`allocate` on events already in ``layout``'s order, leaving them there.
+
+    ``reuse`` is another plan's allocation of the same events, and ``shared`` says
+    which of its layers pay what this plan's do (:func:`shared_layers`): those layers'
+    payouts are copied, and only moved between the nets as the layer would move them.
+    """
     n = layout.n
     n_layers, n_parties, n_present = len(plan.layers), len(plan.parties), len(layout.years)
     event_bearer = plan.bearer[source] if n else np.zeros(0, dtype=np.int64)
@@ -330,6 +394,15 @@ def allocate_laid_out(
     for j, layer in enumerate(plan.layers[:layers]):
         if layer.subject == "net" and residue is None:
             residue = np.multiply(loss, RESIDUE)
+        if reuse is not None and j < len(shared) and shared[j] and not trace:
+            payout = payouts[j]
+            np.copyto(payout, reuse.payouts[j])
+            np.copyto(reinstated[j], reuse.reinstated[j])
+            year_end[j] = reuse.year_end_aggregate[j]
+            limit_hit[j] = reuse.limit_hit[j]
+            nets[layer.party] += payout
+            _give_up(layer, plan, payout, nets, event_bearer, single_bearer, columns)
+            continue
         subject = _subject(layer, loss, source, payouts, nets, work, residue)
         occurrence = work.occurrence
         np.subtract(subject, layer.attachment, out=occurrence)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskshare.allocation import RESIDUE, LaidOut, YearLayout, allocate_laid_out
+from riskshare.allocation import RESIDUE, LaidOut, YearLayout, allocate_laid_out, shared_layers
 from riskshare.errors import RunError
 from riskshare.events import EventBlock, FloatArray, IntArray, draw_block, table_block
 from riskshare.metrics import SeriesSummary
@@ -134,16 +134,32 @@ def run_parts(
     out in chunks of :data:`CHUNK_YEARS` years, small enough for a chunk's arrays to
     stay in a core's cache: the same figures to the bit, since every step is one
     year's or one event's. Under one plan each chunk is allocated as soon as it is laid
-    out; under several, the chunks are laid out once and allocated under each plan.
+    out; under several, the chunks are laid out once and allocated under each plan in
+    turn, each plan copying from the one before it the payouts of the layers they
+    share (:func:`~riskshare.allocation.shared_layers`): a sweep of the top of a tower
+    recomputes only what the swept value changes.
     """
     events = _BlockEvents(plans[0], jobs[0].seed, index, first_year, n_years)
-    chunks: Iterable[_Chunk] = events.chunks()
-    if len(plans) > 1:
-        chunks = list(chunks)
-    return [
-        _allocate_part(plan, job, index, first_year, n_years, events.n, chunks, floor)
-        for plan, job, floor in zip(plans, jobs, floors, strict=True)
-    ]
+    if len(plans) == 1:
+        return [
+            _allocate_part(
+                plans[0], jobs[0], index, first_year, n_years, events.n, events.chunks(), floors[0]
+            )
+        ]
+    chunks = list(events.chunks())
+    parts: list[BlockPart] = []
+    previous: list[LaidOut] = []  # the previous plan's allocation of each chunk
+    for i, (plan, job, floor) in enumerate(zip(plans, jobs, floors, strict=True)):
+        shared = shared_layers(plan, plans[i - 1], jobs[i - 1].layers) if i else ()
+        kept: list[LaidOut] | None = [] if i < len(plans) - 1 else None
+        reuse = (previous, shared) if any(shared) else None
+        parts.append(
+            _allocate_part(
+                plan, job, index, first_year, n_years, events.n, chunks, floor, reuse, kept
+            )
+        )
+        previous = kept or []
+    return parts
 
 
 def _allocate_part(
@@ -155,7 +171,11 @@ def _allocate_part(
     n_events: int,
     chunks: Iterable[_Chunk],
     floors: Floors,
+    reuse: tuple[list[LaidOut], tuple[bool, ...]] | None = None,
+    kept: list[LaidOut] | None = None,
 ) -> BlockPart:
+    """One plan's share of a block; ``reuse``: another plan's allocation of each chunk
+    and which of its layers this plan shares; ``kept`` collects this plan's."""
     n_layers = len(plan.layers)
     part = BlockPart(
         index=index,
@@ -175,9 +195,19 @@ def _allocate_part(
     ]
     in_event_order = np.empty((len(priced), n_events))
     rows = _Rows(plan, charged_layers(plan), n_years, job.keys) if job.summaries else None
-    for chunk in chunks:
+    for number, chunk in enumerate(chunks):
         layout, loss = chunk.layout, chunk.loss
-        laid = allocate_laid_out(plan, layout, loss, chunk.source, layers=job.layers)
+        laid = allocate_laid_out(
+            plan,
+            layout,
+            loss,
+            chunk.source,
+            layers=job.layers,
+            reuse=reuse[0][number] if reuse is not None else None,
+            shared=reuse[1] if reuse is not None else (),
+        )
+        if kept is not None:
+            kept.append(laid)
         if job.summaries:  # a pass for the premiums only sums payouts
             nets = laid.nets
             np.copyto(nets, 0.0, where=np.abs(nets) <= RESIDUE * loss)

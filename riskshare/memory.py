@@ -99,6 +99,9 @@ def estimate_many(
     block_years = min(years, BLOCK_YEARS)
     events = events_per_block(scenarios[0], plans[0], years)
     block = events * EVENT_BYTES
+    if len(plans) > 1:  # a plan's allocation of the block, kept for the next plan to copy
+        rows = max(2 * len(plan.layers) + len(plan.parties) for plan in plans)
+        block += 2 * 8 * events * rows
     kept = slack = 0
     for plan in plans:
         # the annual series of a block: total, largest event, parties, members,

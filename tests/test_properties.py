@@ -7,16 +7,25 @@ giving the same answer whether its years are allocated as one block or one by on
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import Case, build, cases, fast_allocation, sampled_scenarios
+from strategies import (
+    Case,
+    build,
+    cases,
+    event_table,
+    fast_allocation,
+    sampled_scenarios,
+    scenario_data,
+)
 
 from riskshare import events as events_module
-from riskshare.allocation import allocate
+from riskshare.allocation import YearLayout, allocate, allocate_laid_out, shared_layers
 from riskshare.events import EventBlock, table_block
 from riskshare.plan import compile_plan
 from riskshare.scenario import EventTable, Scenario
@@ -180,3 +189,36 @@ def test_a_table_split_into_blocks_gives_the_same_events_and_answer(case: Case) 
     np.testing.assert_array_equal(
         np.concatenate([p.limit_hit for p in parts], axis=1), whole.limit_hit
     )
+
+
+@SETTINGS
+@given(st.data())
+def test_layers_copied_from_a_neighbouring_structure_are_the_layers_computed(
+    data: st.DataObject,
+) -> None:
+    """A sweep's point copies from the point before it the layers they share: on any
+    tower, with one layer's terms changed, the copy is the computation to the bit."""
+    base_data = data.draw(scenario_data())
+    table, years = data.draw(event_table(sorted(base_data["sources"])))
+    changed = data.draw(st.integers(0, len(base_data["layers"]) - 1))
+    term, value = data.draw(st.sampled_from((("share", 0.35), ("attachment", 7.0))))
+    variant_data = copy.deepcopy(base_data)
+    variant_data["layers"][changed][term] = value
+    base = compile_plan(build(base_data, table))
+    try:
+        variant = compile_plan(build(variant_data, table))
+    except ValueError:  # the change makes the tower invalid (an attachment above its limit)
+        return
+    assert base.table is not None and base.table_sources is not None
+    block = table_block(base.table, base.table_sources, 0, years)
+    layout = YearLayout(block.year, block.n_years)
+    loss, source = block.loss[layout.perm], block.source[layout.perm]
+    shared = shared_layers(variant, base)
+    assert not shared[changed] or base.layers[changed] == variant.layers[changed]
+    copied = allocate_laid_out(
+        variant, layout, loss, source, reuse=allocate_laid_out(base, layout, loss, source),
+        shared=shared,
+    )  # fmt: skip
+    computed = allocate_laid_out(variant, layout, loss, source)
+    for name in ("payouts", "nets", "reinstated", "year_end_aggregate", "limit_hit"):
+        assert np.array_equal(getattr(copied, name), getattr(computed, name)), name

@@ -10,7 +10,9 @@ import pytest
 from render import json_by_workers, run
 
 import riskshare
+from riskshare.allocation import shared_layers
 from riskshare.loading import load_variant
+from riskshare.plan import compile_plan
 from riskshare.sweep import GridError, parse_path, parse_set, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -300,3 +302,14 @@ def test_cli_sweep_json_does_not_depend_on_workers(scenario_file: Path, tmp_path
     )  # fmt: skip
     assert one == two
     assert one["simulation"]["years"] == 200001
+
+
+def test_a_point_recomputes_only_the_layers_its_values_reach() -> None:
+    """Moving the state backstop changes what it pays and what the maker keeps: the
+    maker's retention relief (from net:maker) is recomputed, every other layer copied."""
+    result = sweep(DEMO, {"layers.state backstop.attachment": ["1B", "2B"]}, years=10)
+    first, second = (compile_plan(p.scenario) for p in result.points if p.scenario)
+    shared = shared_layers(second, first)
+    recomputed = [t.name for t, same in zip(second.layers, shared, strict=True) if not same]
+    assert recomputed == ["state backstop", "retention relief"]
+    assert all(shared_layers(first, first))
