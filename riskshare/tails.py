@@ -10,7 +10,9 @@ lowest groups and selecting within one: never a pass over the whole tail, nor a 
 of it. The lowest group may hold a few values too many while values arrive (at most
 an eighth of it); they are dropped before the tail is read. A group whose values are
 all the same (the zeros of a layer that seldom pays, an amount capped by a limit)
-holds them as one value and a count.
+holds them as one value and a count. A first offer many times the tail's size (a
+block's values, before the run knows a floor) is counted group by group, and only the
+top groups that hold the ``keep`` largest are sorted into the tail.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ MOST_PIECES = 32
 SURPLUS_SHARE = 8
 #: Offered values wait to be grouped until they are this share of the tail.
 WAITING_SHARE = 64
+#: A first offer this many times the tail's size is cut to its top groups at once.
+PRESELECT = 4
 _SIGN = np.uint64(1 << 63)
 
 
@@ -236,6 +240,11 @@ class Tail:
         """
         if self.floor is not None:
             values = values[values > self.floor]
+        elif not self._groups and not self._waiting_count and len(values) > PRESELECT * self.keep:
+            self._order = None
+            self._group_top(values)
+            self._trim(exact=False)
+            return
         elif copy:
             values = values.copy()
         if not len(values):
@@ -244,6 +253,23 @@ class Tail:
         self._waiting.append(values)
         self._waiting_count += len(values)
         self._trim(exact=False)
+
+    def _group_top(self, values: FloatArray) -> None:
+        """Group those of ``values`` in the fewest top groups that hold ``keep`` of them.
+
+        Every value of a lower group is below every value of those groups, so below
+        ``keep`` of them: it cannot be kept, and is not sorted into its group. Counting
+        the groups takes one pass over the keys.
+        """
+        keys = group_keys(values, self._bits)
+        counts = np.bincount(keys, minlength=1 << self._bits)
+        from_top = np.cumsum(counts[::-1])
+        above = int(np.searchsorted(from_top, self.keep))
+        if from_top[above] * 2 > len(values):  # most of them (a run of zeros, say)
+            self._group(values, keys)
+            return
+        inside = keys >= len(counts) - 1 - above
+        self._group(values[inside], keys[inside])
 
     def offer_run(self, value: float, count: int) -> None:
         """Offer ``count`` copies of ``value``."""
@@ -278,8 +304,9 @@ class Tail:
             self._waiting = [w[~s] for w, s in zip(self._waiting, same, strict=True)]
             self._waiting_runs.append((lowest, count))
 
-    def _group(self, values: FloatArray) -> None:
-        keys = group_keys(values, self._bits)
+    def _group(self, values: FloatArray, keys: GroupKeys | None = None) -> None:
+        if keys is None:
+            keys = group_keys(values, self._bits)
         order = np.argsort(keys, kind="stable")  # a radix sort on 16-bit keys
         keys, values = keys[order], values[order]  # values is now this tail's own
         cuts = (np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()

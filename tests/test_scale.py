@@ -254,6 +254,26 @@ def test_a_value_s_ordered_bits_sort_as_the_values_and_turn_back(values: list[fl
     assert np.array_equal(back.view(np.uint64), array.view(np.uint64))
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(VALUES, min_size=1, max_size=2000),
+    st.integers(1, 60),
+    st.sampled_from((12, 14, 16)),
+)
+def test_a_first_offer_cut_to_its_top_groups_keeps_the_largest_values(
+    values: list[float], keep: int, bits: int
+) -> None:
+    """A block's values offered to an empty tail many times their number: counted by
+    group, and only the top groups sorted into it."""
+    tail = Tail(keep)
+    tail._bits = bits
+    offered = np.array(values, dtype=np.float64)
+    tail.offer(offered, copy=True)
+    want = np.sort(offered)[-keep:]
+    np.testing.assert_array_equal(tail.top(keep), want)
+    assert tail.length == len(want)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(VALUES, max_size=200), min_size=2, max_size=6), st.integers(1, 300))
 def test_tails_merge_to_the_same_largest_values_in_any_order(
