@@ -29,20 +29,17 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+from run import SCENARIO, SEED, floor_block  # the suite's floor, as it times it
 
 from riskshare import blocks, load_scenario
 from riskshare.allocation import RESIDUE, allocate_laid_out
-from riskshare.events import BLOCK_YEARS, block_rng
+from riskshare.events import BLOCK_YEARS
 from riskshare.metrics import SeriesSummary, tail_size
 from riskshare.parallel import tune_allocator
 from riskshare.plan import Plan, compile_plan
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "scenarios" / "breakthrough-consortium.yaml"
-SEED = 20250302
 RUN_YEARS = 1_000_000  # the M workload: what the kept tails are sized for
 STEPS = (
     "drawing",
@@ -52,19 +49,6 @@ STEPS = (
     "annual sums",
     "summaries",
 )
-
-
-def floor_block(plan: Plan, block: int) -> None:
-    """The floor's work for one block, as benchmarks/run.py times it."""
-    rng = block_rng(SEED, block)
-    losses = []
-    for sampler in plan.samplers:
-        counts = sampler.frequency(rng, BLOCK_YEARS)
-        losses.append(sampler.severity(rng, int(counts.sum())))
-    events = np.concatenate(losses)
-    out = np.empty_like(events)
-    for _ in plan.layers:
-        np.multiply(events, 1.0, out=out)
 
 
 def run_blocks(plan: Plan, count: int) -> dict[str, float]:
@@ -130,7 +114,7 @@ def main() -> None:
     def floor_round() -> dict[str, float]:
         started = time.perf_counter()
         for block in range(args.blocks):
-            floor_block(plan, block)
+            floor_block(plan, block, BLOCK_YEARS)
         return {"floor": time.perf_counter() - started}
 
     floor = best_of(args.repeat, floor_round)["floor"] / args.blocks

@@ -38,6 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
+from riskshare.events import block_rng, block_spans
+from riskshare.plan import Plan, compile_plan
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "breakthrough-consortium.yaml"
 WORKLOADS = {"S": 100_000, "M": 1_000_000, "L": 10_000_000, "XL": 100_000_000}
@@ -148,25 +151,28 @@ def run_cli(years: int, workers: int, out: Path) -> tuple[float, int, float, dic
     return wall, peak, max(0.0, others) / wall, json.loads(out.read_text(encoding="utf-8"))
 
 
+def floor_block(plan: Plan, block: int, n_years: int) -> None:
+    """numpy alone, for one block: its frequency and severity variates, and one read and
+    one write of an event array per layer."""
+    rng = block_rng(SEED, block)
+    losses = []
+    for sampler in plan.samplers:
+        counts = sampler.frequency(rng, n_years)
+        losses.append(sampler.severity(rng, int(counts.sum())))
+    events = np.concatenate(losses)
+    out = np.empty_like(events)
+    for _ in plan.layers:
+        np.multiply(events, 1.0, out=out)
+
+
 def floor_seconds(years: int) -> float:
-    """numpy alone: the run's frequency and severity variates, and one read and one
-    write of an event array per layer, block by block as the run draws them."""
+    """The floor of a run of ``years`` years, block by block as the run draws them."""
     from riskshare import load_scenario
-    from riskshare.events import block_rng, block_spans
-    from riskshare.plan import compile_plan
 
     plan = compile_plan(load_scenario(SCENARIO))
     started = time.perf_counter()
     for block, (_, n_years) in enumerate(block_spans(years)):
-        rng = block_rng(SEED, block)
-        losses = []
-        for sampler in plan.samplers:
-            counts = sampler.frequency(rng, n_years)
-            losses.append(sampler.severity(rng, int(counts.sum())))
-        events = np.concatenate(losses)
-        out = np.empty_like(events)
-        for _ in plan.layers:
-            np.multiply(events, 1.0, out=out)
+        floor_block(plan, block, n_years)
     return time.perf_counter() - started
 
 
