@@ -131,8 +131,8 @@ class Empirical(Model):
             if abs(math.fsum(self.probabilities) - 1.0) > 1e-9:
                 raise PydanticCustomError(
                     "empirical",
-                    "empirical probabilities must sum to 1 (they sum to {s:.6g})",
-                    {"s": math.fsum(self.probabilities)},
+                    "empirical probabilities must sum to 1 (they sum to {s})",
+                    {"s": f"{math.fsum(self.probabilities):.6g}"},
                 )
         return self
 

@@ -45,8 +45,8 @@ def _rate(value: object) -> float:
         except ValueError:
             raise PydanticCustomError(
                 "rate",
-                "is not a rate: {value!r}; write a percentage such as 40% or a number such as 0.4",
-                {"value": value},
+                "is not a rate: {value}; write a percentage such as 40% or a number such as 0.4",
+                {"value": repr(value)},
             ) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PydanticCustomError("rate", "must be a rate such as 40% or 0.4")
