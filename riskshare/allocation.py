@@ -322,10 +322,13 @@ def shared_layers(plan: Plan, base: Plan, computed: int | None = None) -> tuple[
             same_subject = True
         same = j < limit and same_subject and _payout_terms(layer) == _payout_terms(base.layers[j])
         shared.append(same)
-        if not same:  # its payouts may differ, and so may the nets it moves them between
+        if not same:  # its payouts may differ, and so may the nets either version moves
             changed_layers.add(j)
             changed_parties.add(layer.party)
             changed_parties.update(_givers(layer, plan))
+            if j < len(base.layers):
+                changed_parties.add(base.layers[j].party)
+                changed_parties.update(_givers(base.layers[j], base))
     return tuple(shared)
 
 

@@ -300,3 +300,33 @@ def test_cli_compare_json_does_not_depend_on_workers(tmp_path: Path) -> None:
     out = tmp_path / "compare.json"
     one, two = json_by_workers(out, "compare", *map(str, paths), "--years", "200001")
     assert one == two
+
+
+def test_a_layer_on_a_net_the_other_tower_changed_is_computed_not_copied(tmp_path: Path) -> None:
+    """B's second layer takes from the enterprise where A's takes from the insurer: the
+    insurer's net differs between them even though B leaves it alone, so B's third layer,
+    on that net, must be B's own."""
+    texts = {}
+    for name, giver in (("a.yaml", "lead"), ("b.yaml", "firm")):
+        texts[name] = f"""\
+name: {name}
+simulation: {{years: 1000, seed: 3}}
+parties:
+  firm: {{kind: enterprise}}
+  lead: {{kind: insurer}}
+  re: {{kind: reinsurer}}
+  other: {{kind: reinsurer}}
+events:
+  - {{name: s, frequency: {{poisson: 1}}, severity: {{fixed: 100}}}}
+layers:
+  - {{name: primary, party: lead, limit: 50}}
+  - {{name: middle, party: other, from: "net:{giver}", share: 50%}}
+  - {{name: quota, party: re, from: "net:lead", share: 50%}}
+"""
+        (tmp_path / name).write_text(texts[name], encoding="utf-8")
+    paths = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
+    result = compare(paths)
+    for path, got in zip(paths, result.results, strict=True):
+        want = riskshare.simulate(riskshare.load_scenario(path))
+        assert without_seconds(got.to_dict()) == without_seconds(want.to_dict())
+    assert result.results[1].parties["re"]["mean"] == 25.0 * result.results[1].events / 1000

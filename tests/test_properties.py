@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import (
     Case,
     build,
     cases,
+    errors,
     event_table,
     fast_allocation,
     sampled_scenarios,
@@ -201,14 +202,28 @@ def test_layers_copied_from_a_neighbouring_structure_are_the_layers_computed(
     base_data = data.draw(scenario_data())
     table, years = data.draw(event_table(sorted(base_data["sources"])))
     changed = data.draw(st.integers(0, len(base_data["layers"]) - 1))
-    term, value = data.draw(st.sampled_from((("share", 0.35), ("attachment", 7.0))))
+    names = list(base_data["parties"])
+    term, value = data.draw(
+        st.sampled_from(
+            (
+                ("share", 0.35),
+                ("attachment", 7.0),
+                ("party", data.draw(st.sampled_from(names))),
+                ("from", "net:" + data.draw(st.sampled_from(names))),
+            )
+        )
+    )
     variant_data = copy.deepcopy(base_data)
     variant_data["layers"][changed][term] = value
-    base = compile_plan(build(base_data, table))
     try:
-        variant = compile_plan(build(variant_data, table))
-    except ValueError:  # the change makes the tower invalid (an attachment above its limit)
-        return
+        variant_scenario = build(variant_data, table)
+    except ValueError:  # an attachment at or above the limit, say
+        variant_scenario = None
+    # the change may make the tower invalid (over-ceded, a cession after net:)
+    assume(variant_scenario is not None and not errors(variant_scenario))
+    assert variant_scenario is not None
+    base = compile_plan(build(base_data, table))
+    variant = compile_plan(variant_scenario)
     assert base.table is not None and base.table_sources is not None
     block = table_block(base.table, base.table_sources, 0, years)
     layout = YearLayout(block.year, block.n_years)
