@@ -76,9 +76,7 @@ def run_blocks(plan: Plan, count: int) -> dict[str, float]:
         events = blocks._BlockEvents(plan, SEED, block, 0, BLOCK_YEARS)
         lap("drawing")
         rows = blocks._Rows(plan, charged, BLOCK_YEARS, None)
-        part = blocks.BlockPart(
-            block, BLOCK_YEARS, events.n, 0.0, *(np.zeros(len(plan.layers)),) * 3, {}, None
-        )
+        part = blocks.BlockPart.empty(len(plan.layers), events.n)
         for chunk in events.chunks():
             lap("time order and layout")
             laid = allocate_laid_out(plan, chunk.layout, chunk.loss, chunk.source)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,18 +51,19 @@ class BlockJob:
 
 @dataclass
 class BlockPart:
-    """What one block contributes to a run."""
+    """What one block contributes to a run (its costs' part: no events, only summaries)."""
 
-    index: int
-    n_years: int
     events: int
     max_abs_error: float
     exhausted: FloatArray  # per layer: years in which the layer was exhausted
-    payout_sums: FloatArray  # per layer: the sum of its annual payouts
     event_sums: FloatArray  # per layer: the sum of its payouts over events, in event order
-    summaries: dict[str, SeriesSummary]
-    cost_inputs: FloatArray | None  # (parties + charged layers, years): nets, then reinstated
+    summaries: dict[str, SeriesSummary] = field(default_factory=dict)
+    cost_inputs: FloatArray | None = None  # (parties + charged layers, years): nets, reinstated
     series: dict[str, FloatArray] | None = None  # the annual series, where the job keeps them
+
+    @classmethod
+    def empty(cls, n_layers: int, events: int = 0) -> BlockPart:
+        return cls(events, 0.0, np.zeros(n_layers), np.zeros(n_layers))
 
 
 def premium_flows(plan: Plan, premiums: FloatArray) -> FloatArray:
@@ -143,7 +144,7 @@ def run_parts(
     if len(plans) == 1:
         return [
             _allocate_part(
-                plans[0], jobs[0], index, first_year, n_years, events.n, events.chunks(), floors[0]
+                plans[0], jobs[0], first_year, n_years, events.n, events.chunks(), floors[0]
             )
         ]
     chunks = list(events.chunks())
@@ -154,9 +155,7 @@ def run_parts(
         kept: list[LaidOut] | None = [] if i < len(plans) - 1 else None
         reuse = (previous, shared) if any(shared) else None
         parts.append(
-            _allocate_part(
-                plan, job, index, first_year, n_years, events.n, chunks, floor, reuse, kept
-            )
+            _allocate_part(plan, job, first_year, n_years, events.n, chunks, floor, reuse, kept)
         )
         previous = kept or []
     return parts
@@ -165,7 +164,6 @@ def run_parts(
 def _allocate_part(
     plan: Plan,
     job: BlockJob,
-    index: int,
     first_year: int,
     n_years: int,
     n_events: int,
@@ -177,17 +175,7 @@ def _allocate_part(
     """One plan's share of a block; ``reuse``: another plan's allocation of each chunk
     and which of its layers this plan shares; ``kept`` collects this plan's."""
     n_layers = len(plan.layers)
-    part = BlockPart(
-        index=index,
-        n_years=n_years,
-        events=n_events,
-        max_abs_error=0.0,
-        exhausted=np.zeros(n_layers),
-        payout_sums=np.zeros(n_layers),
-        event_sums=np.zeros(n_layers),
-        summaries={},
-        cost_inputs=None,
-    )
+    part = BlockPart.empty(n_layers, n_events)
     priced = [
         j
         for j in range(n_layers if job.layers is None else job.layers)
@@ -367,7 +355,6 @@ def _summarise(plan: Plan, job: BlockJob, rows: _Rows, part: BlockPart, floors: 
     if rows.layers is not None:
         for j, annual in enumerate(rows.layers):
             series[f"layer:{j}"] = annual
-            part.payout_sums[j] = annual.sum()
     if job.cost_inputs:
         part.cost_inputs = np.concatenate((rows.parties, rows.reinstated))
     if job.flows is not None and job.rates is not None:

@@ -17,9 +17,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
-import resource
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from types import TracebackType
 from typing import Any
@@ -51,17 +49,6 @@ def worker_number() -> int:
     return _worker
 
 
-@dataclass
-class PoolStats:
-    """Peak resident memory of each worker process, as each last reported it (bytes)."""
-
-    workers: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.workers.values())
-
-
 class Workers:
     """``count`` forked processes that run ``handlers`` and keep their state between calls.
 
@@ -69,11 +56,8 @@ class Workers:
     block was left by an error).
     """
 
-    def __init__(
-        self, count: int, handlers: Mapping[str, Handler], stats: PoolStats | None = None
-    ) -> None:
+    def __init__(self, count: int, handlers: Mapping[str, Handler]) -> None:
         tune_allocator()  # before forking: the workers inherit it
-        self.stats = stats if stats is not None else PoolStats()
         self._processes: list[Any] = []
         self._connections: list[Connection] = []
         self._local = count <= 1 or not can_fork()
@@ -164,8 +148,7 @@ class Workers:
         return [self._answer(connection) for connection in self._connections]
 
     def _answer(self, connection: Connection) -> Any:
-        status, result, pid, peak = connection.recv()
-        self.stats.workers[pid] = max(self.stats.workers.get(pid, 0), peak)
+        status, result = connection.recv()
         if status == "error":
             raise result
         return result
@@ -187,11 +170,10 @@ def _serve(connection: Connection, number: int, handlers: Mapping[str, Handler])
             answer: tuple[str, Any] = ("ok", handlers[op](argument))
         except BaseException as error:  # handed to the caller to raise
             answer = ("error", error)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         try:
-            connection.send((*answer, os.getpid(), peak))
-        except Exception as error:  # an error that cannot be pickled
-            connection.send(("error", RuntimeError(repr(error)), os.getpid(), peak))
+            connection.send(answer)
+        except Exception as error:  # an answer that cannot be pickled
+            connection.send(("error", RuntimeError(f"cannot send back {answer[1]!r}: {error}")))
 
 
 def shared_floats(shape: tuple[int, ...]) -> Any:

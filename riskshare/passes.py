@@ -30,7 +30,7 @@ import numpy as np
 from riskshare.blocks import BlockJob, BlockPart, charged_layers, cost_series, run_parts
 from riskshare.events import FloatArray
 from riskshare.metrics import SeriesSummary, tail_size
-from riskshare.parallel import Handler, PoolStats, Workers, shared_floats, worker_number
+from riskshare.parallel import Handler, Workers, shared_floats, worker_number
 from riskshare.plan import Plan
 from riskshare.tails import key_bits
 
@@ -63,9 +63,7 @@ class Streamed:
     events: int = 0
     max_abs_error: float = 0.0
     exhausted: FloatArray = field(default_factory=lambda: np.zeros(0))
-    payout_sums: FloatArray = field(default_factory=lambda: np.zeros(0))  # of annual payouts
     event_sums: FloatArray = field(default_factory=lambda: np.zeros(0))  # of event payouts
-    stats: PoolStats = field(default_factory=PoolStats)
 
 
 class YearsDone:
@@ -105,10 +103,9 @@ class Pass:
         lanes: Sequence[Lane],
         spans: list[tuple[int, int]],
         workers: int,
-        stats: PoolStats,
         pairing: tuple[Pairing, Paired] | None = None,
     ) -> None:
-        self.lanes, self.spans, self.workers, self.stats = lanes, spans, workers, stats
+        self.lanes, self.spans, self.workers = lanes, spans, workers
         self.pairing = pairing
         years = sum(n for _, n in spans)
         # each lane's tails as tail_bytes counts them, for the share of years it keeps
@@ -171,9 +168,7 @@ class Pass:
             annual = {f"cost:{i}": cost for i, cost in enumerate(series)}
             for k, member in enumerate(plan.members):
                 annual[f"member_cost:{k}"] = member.share * series[member.consortium]
-            part = BlockPart(
-                index, len(inputs[0]), 0, 0.0, np.zeros(0), np.zeros(0), np.zeros(0), {}, None
-            )
+            part = BlockPart.empty(len(plan.layers))
             for key, values in annual.items():
                 if key not in self.lanes[at].summaries:
                     continue
@@ -231,9 +226,7 @@ class Pass:
                 summaries=lane.summaries,
                 premiums=None,
                 exhausted=np.zeros(len(lane.plan.layers)),
-                payout_sums=np.zeros(len(lane.plan.layers)),
                 event_sums=np.zeros(len(lane.plan.layers)),
-                stats=self.stats,
             )
             for lane in self.lanes
         ]
@@ -253,12 +246,10 @@ class Pass:
                         continue
                     for key, block in part.summaries.items():
                         lane.summaries[key].merge_moments(block)
-                    if len(part.exhausted):  # a block's part, not its costs'
-                        result.events += part.events
-                        result.max_abs_error = max(result.max_abs_error, part.max_abs_error)
-                        result.exhausted += part.exhausted
-                        result.payout_sums += part.payout_sums
-                        result.event_sums += part.event_sums
+                    result.events += part.events
+                    result.max_abs_error = max(result.max_abs_error, part.max_abs_error)
+                    result.exhausted += part.exhausted
+                    result.event_sums += part.event_sums
                 if self.pairing is not None and extra is not None:
                     self.pairing[1](following[0], extra)
                 following[0] += 1
@@ -273,7 +264,7 @@ class Pass:
             "gather": self.gather,
             "combine": self.combine,
         }
-        with Workers(min(self.workers, len(self.spans)), handlers, self.stats) as pool:
+        with Workers(min(self.workers, len(self.spans)), handlers) as pool:
             pool.map("block", list(range(len(self.spans))), block_done)
             later = [at for at, lane in enumerate(self.lanes) if lane.job.cost_inputs]
             if price is not None and later:

@@ -95,7 +95,6 @@ class BlockResult:
     events: int
     max_abs_error: float
     exhausted: FloatArray  # per layer: years in which the layer was exhausted
-    payout_sums: FloatArray  # per layer: total payout (for priced premiums)
 
     def merge(self, other: BlockResult) -> None:
         for key, summary in self.summaries.items():
@@ -103,7 +102,6 @@ class BlockResult:
         self.events += other.events
         self.max_abs_error = max(self.max_abs_error, other.max_abs_error)
         self.exhausted += other.exhausted
-        self.payout_sums += other.payout_sums
 
 
 def allocate_block(
@@ -177,12 +175,7 @@ def summarise_block(
         summaries = {key: s for key, s in summaries.items() if key in keys}
     for key, summary in summaries.items():
         summary.add(series[key])
-    payout_sums = np.zeros(len(plan.layers))
-    for j in range(len(plan.layers)):
-        payout_sums[j] = series[f"layer:{j}"].sum()
-    return BlockResult(
-        summaries, len(allocation.block), error, _exhausted(plan, allocation), payout_sums
-    )
+    return BlockResult(summaries, len(allocation.block), error, _exhausted(plan, allocation))
 
 
 def _costs(
@@ -266,7 +259,6 @@ def block_result(streamed: Streamed) -> BlockResult:
         streamed.events,
         streamed.max_abs_error,
         streamed.exhausted,
-        streamed.payout_sums,
     )
 
 

@@ -25,7 +25,6 @@ from riskshare.blocks import (
 )
 from riskshare.events import FloatArray
 from riskshare.metrics import SeriesSummary
-from riskshare.parallel import PoolStats
 from riskshare.passes import (
     Lane,
     Paired,
@@ -92,13 +91,12 @@ def stream_many(
     cache = sum(cost_cache_bytes(plans[i], years) for i in priced_later)
     two_passes = bool(priced_later) and (cache > COST_CACHE_BYTES or pairing is not None)
     progress = YearsDone(years * (2 if two_passes else 1), report)
-    stats = PoolStats()
     premiums: list[FloatArray | None] = [
         _premiums(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None for plan in plans
     ]
     if two_passes:
         priced = _loading_premiums(
-            [plans[i] for i in priced_later], seed, spans, tolerance, workers, progress, stats
+            [plans[i] for i in priced_later], seed, spans, tolerance, workers, progress
         )
         for i, found in zip(priced_later, priced, strict=True):
             premiums[i] = found
@@ -129,7 +127,7 @@ def stream_many(
         _derive(lane.plan, lane.summaries, priced)
         return priced
 
-    results = Pass(lanes, spans, workers, stats, pairing).run(progress, price)
+    results = Pass(lanes, spans, workers, pairing).run(progress, price)
     for i, result in enumerate(results):
         if i not in priced_later:
             result.premiums = premiums[i]
@@ -145,9 +143,7 @@ def loading_premiums(
 ) -> FloatArray:
     """Each layer's premium, priced ones from a pass over the layers up to the last priced."""
     years = sum(n for _, n in spans)
-    return _loading_premiums(
-        [plan], seed, spans, tolerance, workers, YearsDone(years, None), PoolStats()
-    )[0]
+    return _loading_premiums([plan], seed, spans, tolerance, workers, YearsDone(years, None))[0]
 
 
 def _loading_premiums(
@@ -157,7 +153,6 @@ def _loading_premiums(
     tolerance: float,
     workers: int,
     progress: Callable[[int], None],
-    stats: PoolStats,
 ) -> list[FloatArray]:
     years = sum(n for _, n in spans)
     lanes = []
@@ -165,7 +160,7 @@ def _loading_premiums(
         last = max(j for j, layer in enumerate(plan.layers) if layer.premium_form == "loading")
         job = BlockJob(seed=seed, keep=1, tolerance=tolerance, summaries=False, layers=last + 1)
         lanes.append(Lane(plan, job, {}))
-    results = Pass(lanes, spans, workers, stats).run(progress)
+    results = Pass(lanes, spans, workers).run(progress)
     return [_premiums(plan, r.event_sums / years) for plan, r in zip(plans, results, strict=True)]
 
 

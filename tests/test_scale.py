@@ -357,3 +357,21 @@ def test_a_sweep_that_cannot_fit_says_so_before_it_starts(
         riskshare.sweep(bundled, grid, 100_000_000, workers=2)
     with pytest.raises(RunError, match=r"of 2 scenarios .* needs about .*more memory"):
         riskshare.compare([bundled, bundled], 100_000_000, workers=2)
+
+
+def test_a_scenario_without_layers_counts_its_events() -> None:
+    """The events and the balance of every block are added up, whatever the tower."""
+    scenario = riskshare.Scenario.model_validate(
+        {
+            "name": "no layers",
+            "parties": {"firm": {"kind": "enterprise"}},
+            "events": [{"name": "e", "frequency": {"poisson": 1}, "severity": {"fixed": 5}}],
+            "layers": [],
+        }
+    )
+    plan = compile_plan(scenario)
+    drawn = sum(
+        len(simulation.events_of_block(plan, 1, block, first, n_years))
+        for block, (first, n_years) in enumerate(events.block_spans(2000))
+    )
+    assert riskshare.simulate(scenario, 2000, 1).events == drawn > 0
