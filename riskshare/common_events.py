@@ -3,7 +3,7 @@
 Scenarios whose events are the same (the same sources, or the same events file, and
 the same years and seed) can be run on one draw: each block of years is drawn, or read
 from the events file, once, and allocated under every scenario's plan
-(:func:`riskshare.streaming.stream_many`). :mod:`riskshare.compare` and
+(:func:`riskshare.simulation.run_plans`). :mod:`riskshare.compare` and
 :mod:`riskshare.sweep` are built on it. A block's events depend only on the seed and
 the block's index, and each plan's share of a block is allocated and summarised as
 ``simulate`` does it, so each scenario's figures are exactly those ``simulate`` gives
@@ -17,16 +17,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from riskshare import memory
 from riskshare.amounts import format_amount
 from riskshare.errors import RiskshareError
-from riskshare.events import block_spans
 from riskshare.loading import load_scenario
-from riskshare.passes import Paired, Pairing, Streamed
 from riskshare.plan import Plan, compile_plan
 from riskshare.scenario import Scenario
-from riskshare.simulation import BALANCE_TOLERANCE, Progress, resolve_workers
-from riskshare.streaming import Summaries, stream_many
 
 ScenarioSource = Scenario | str | os.PathLike[str]
 
@@ -187,41 +182,3 @@ def plans_of(scenarios: Sequence[Scenario]) -> list[Plan]:
                 f"simulated events, so their event sources must be the same"
             )
     return plans
-
-
-def run_common(
-    plans: Sequence[Plan],
-    scenarios: Sequence[Scenario],
-    seed: int,
-    years: int,
-    keep: int,
-    new_summaries: Sequence[Summaries],
-    *,
-    workers: int | None = None,
-    progress: Progress | None = None,
-    pairing: tuple[Pairing, Paired] | None = None,
-    tail_share: float = 1.0,
-) -> list[Streamed]:
-    """Every plan streamed over the same blocks of years, each block drawn once.
-
-    The blocks run on ``workers`` processes (default: one per core for long runs), each
-    drawing a block and allocating it under every plan, on the chunked path
-    ``simulate`` takes (:func:`riskshare.blocks.run_parts`): each plan's figures are
-    exactly those ``simulate`` gives it. Before it starts, the run's memory is estimated
-    (:func:`riskshare.memory.check_many`; each plan keeps ``tail_share`` of the tail
-    ``simulate`` keeps).
-    """
-    spans = block_spans(years)
-    processes = min(resolve_workers(workers, years), len(spans))
-    memory.check_many(scenarios, plans, years, processes, tail_share)
-    return stream_many(
-        plans,
-        seed,
-        spans,
-        keep,
-        BALANCE_TOLERANCE,
-        new_summaries,
-        workers=processes,
-        report=None if progress is None else lambda share: progress(round(share * years), years),
-        pairing=pairing,
-    )

@@ -26,7 +26,6 @@ from riskshare.common_events import (
     label,
     load,
     plans_of,
-    run_common,
 )
 from riskshare.errors import RunError
 from riskshare.events import FloatArray
@@ -40,6 +39,7 @@ from riskshare.simulation import (
     new_summaries,
     result_of,
     run_header,
+    run_plans,
 )
 
 __all__ = ["ComparisonError", "ComparisonResult", "Difference", "Row", "compare"]
@@ -330,9 +330,9 @@ def compare(
             pairs[section].merge(moments)
 
     keep = tail_size(years)
-    runs = run_common(
+    runs = run_plans(
+        loaded[0],
         plans,
-        loaded,
         seed,
         years,
         keep,

@@ -2,18 +2,19 @@
 
 A run's memory is a few fixed parts (see docs/performance.md):
 
-- each worker's block: the events of one block of 100,000 years (about 60 bytes an
-  event while they are drawn and sorted) and the block's annual series (8 bytes a
-  year for each);
-- the kept tails: the largest 10% of each annual series that keeps its own, 8 bytes a
-  value, held by the workers (short runs) or by the run (long ones), with a quarter
-  more of offered values waiting to be selected;
+- each worker's block: the events of one block of 100,000 years (64 bytes an event
+  while they are drawn and sorted) and the block's annual series (8 bytes a year for
+  each);
+- the kept tails: the largest values of each annual series that keeps its own (10% of
+  the years; 1% in a sweep), 8 bytes a value (6 in long runs, which pack them), held by
+  the workers (short runs) or by the run (long ones), with an eighth more of offered
+  values waiting to be selected;
 - with priced premiums, the costs' inputs where a run keeps them (see
   :mod:`riskshare.streaming`);
 - each process's interpreter and libraries.
 
 A ``compare`` or ``sweep`` runs several plans on one draw of each block: the block's
-events once, each plan's annual series, tails and costs' inputs (:func:`check_many`).
+events once, each plan's annual series, tails and costs' inputs.
 
 :func:`check` compares the estimate with the memory the machine (or its container) has
 available and, where the run would not fit, raises a :class:`RunError` that says what
@@ -31,10 +32,10 @@ import numpy as np
 
 from riskshare.errors import RunError
 from riskshare.events import BLOCK_YEARS
-from riskshare.passes import WORKER_TAILS_BYTES, tail_bytes
+from riskshare.passes import tail_bytes, tails_in_workers
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
-from riskshare.streaming import COST_CACHE_BYTES, cost_cache_bytes
+from riskshare.streaming import COST_CACHE_BYTES, caches_costs
 
 MB = 2**20
 #: An interpreter with numpy and riskshare loaded; a forked worker shares most of it.
@@ -82,22 +83,20 @@ def events_per_block(scenario: Scenario, plan: Plan, years: int) -> int:
     return int(mean + 6 * math.sqrt(mean) + 1)
 
 
-def estimate(scenario: Scenario, plan: Plan, years: int, workers: int) -> Estimate:
-    """The peak memory of a run of ``years`` years on ``workers`` processes."""
-    return estimate_many([scenario], [plan], years, workers)
-
-
-def estimate_many(
-    scenarios: Sequence[Scenario],
+def estimate(
+    scenario: Scenario,
     plans: Sequence[Plan],
     years: int,
     workers: int,
-    tail_share: float = 1.0,
+    keep: int | None = None,
+    paired: bool = False,
 ) -> Estimate:
-    """The peak memory of a run of several plans on the same events (``compare``,
-    ``sweep``), each keeping ``tail_share`` of the tail ``simulate`` keeps."""
+    """The peak memory of a run of ``years`` years on ``workers`` processes: of
+    ``scenario`` (``plans`` its one plan), or of several plans on its events (``compare``,
+    ``sweep``, ``paired`` for compare's paired differences), each keeping ``keep``
+    values of each series' tail (default: ``simulate``'s)."""
     block_years = min(years, BLOCK_YEARS)
-    events = events_per_block(scenarios[0], plans[0], years)
+    events = events_per_block(scenario, plans[0], years)
     block = events * EVENT_BYTES
     if len(plans) > 1:  # a plan's allocation of the block, kept for the next plan to copy
         rows = max(2 * len(plan.layers) + len(plan.parties) for plan in plans)
@@ -108,19 +107,17 @@ def estimate_many(
         # layers, costs, members' costs and reinstated amounts
         series = 2 + 2 * (len(plan.parties) + len(plan.members)) + 2 * len(plan.layers)
         block += 2 * 8 * block_years * series
-        tails = int(tail_bytes(plan, years) * tail_share)
+        tails = tail_bytes(plan, years, keep)
         kept += tails
         # a block's values waiting to be grouped, and the lowest groups' surplus
         slack += tails // 8 + 8 * block_years * series
-    if workers > 1 and workers * kept <= WORKER_TAILS_BYTES:
+    if workers > 1 and tails_in_workers(kept, workers):
         # each worker's, and the others' share it combines with its own (as they
         # arrive, and as they are unpickled); then the run's, as they arrive too
         tails = workers * (2 * kept + slack) + 2 * kept
     else:
         tails = kept + slack
-    priced = [plan for plan in plans if plan.needs_loading_pass]
-    cache = sum(cost_cache_bytes(plan, years) for plan in priced)
-    costs = cache if cache <= COST_CACHE_BYTES else 0  # else priced in a pass of their own
+    costs = caches_costs(plans, years, paired)
     processes = PROCESS_BYTES + workers * WORKER_BYTES if workers > 1 else PROCESS_BYTES
     return Estimate(workers, events, block, tails, costs, processes)
 
@@ -151,22 +148,19 @@ def available() -> int | None:
     return min(found) if found else None
 
 
-def check(scenario: Scenario, plan: Plan, years: int, workers: int) -> Estimate:
-    """The run's estimate; a :class:`RunError` saying what to change where it cannot fit."""
-    return check_many([scenario], [plan], years, workers)
-
-
-def check_many(
-    scenarios: Sequence[Scenario],
+def check(
+    scenario: Scenario,
     plans: Sequence[Plan],
     years: int,
     workers: int,
-    tail_share: float = 1.0,
+    keep: int | None = None,
+    paired: bool = False,
 ) -> Estimate:
-    """:func:`check` for a run of several plans on the same events."""
+    """The run's :func:`estimate`; a :class:`RunError` saying what to change where it
+    cannot fit."""
 
     def need(years: int, workers: int) -> Estimate:
-        return estimate_many(scenarios, plans, years, workers, tail_share)
+        return estimate(scenario, plans, years, workers, keep, paired)
 
     found = need(years, workers)
     have = available()
@@ -209,12 +203,4 @@ def _size(count: int) -> str:
     return f"{count / MB:,.0f} MB"
 
 
-__all__ = [
-    "COST_CACHE_BYTES",
-    "Estimate",
-    "available",
-    "check",
-    "check_many",
-    "estimate",
-    "estimate_many",
-]
+__all__ = ["COST_CACHE_BYTES", "Estimate", "available", "check", "estimate"]

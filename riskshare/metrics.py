@@ -36,9 +36,10 @@ TVAR_SHARE = 0.01
 REPORTED_QUANTILES = (0.99, 0.995, *(1 - 1 / t for t in RETURN_PERIODS))
 
 
-def tail_size(years: int) -> int:
-    """How many of a series' largest values a run of ``years`` years must keep."""
-    return min(years, math.ceil(TAIL_SHARE * years) + 2)
+def tail_size(years: int, share: float = TAIL_SHARE) -> int:
+    """How many of a series' largest values a run of ``years`` years must keep to read
+    its quantiles down to ``1 - share`` (the 1-in-10 year's, by default)."""
+    return min(years, math.ceil(share * years) + 2)
 
 
 @dataclass(frozen=True)
@@ -268,15 +269,21 @@ class SeriesSummary:
 
     # --- figures ----------------------------------------------------------------------
 
-    def figures(self) -> dict[str, object]:
-        """The spec's figures of this series."""
-        self.arrange_for_figures()
+    def moment_figures(self) -> dict[str, float]:
+        """The figures of this series that its moments and counts give."""
         std = math.sqrt(self.m2 / self.n) if self.n else 0.0
         return {
             "mean": self.mean,
             "std": std,
             "stderr": std / math.sqrt(self.n) if self.n else 0.0,
             "prob_positive": self.positive / self.n if self.n else 0.0,
+        }
+
+    def figures(self) -> dict[str, object]:
+        """The spec's figures of this series."""
+        self.arrange_for_figures()
+        return {
+            **self.moment_figures(),
             "var_99": self.quantile(0.99),
             "var_995": self.quantile(0.995),
             "tvar_99": self.tail_mean(TVAR_SHARE),

@@ -46,12 +46,19 @@ Pairing = Callable[[int, list[dict[str, FloatArray]]], Any]
 Paired = Callable[[int, Any], None]
 
 
-def tail_bytes(plan: Plan, years: int) -> int:
-    """Memory one full set of kept tails of a run takes, at most."""
+def tail_bytes(plan: Plan, years: int, keep: int | None = None) -> int:
+    """Memory the kept tails of one plan's run take, at most, keeping ``keep`` values a
+    series (default: ``simulate``'s ``tail_size(years)``)."""
     series = 2 + 2 * len(plan.parties) + len(plan.layers)  # the rest derive their tails
-    keep = tail_size(years)
-    value = 6 if key_bits(keep) == 16 else 8  # long runs' tails are packed
-    return value * series * keep
+    full = tail_size(years)
+    value = 6 if key_bits(full) == 16 else 8  # long runs' tails are packed
+    return value * series * (full if keep is None else keep)
+
+
+def tails_in_workers(tails: int, workers: int) -> bool:
+    """Whether each worker keeps the tails of its blocks (``tails`` bytes in all, see
+    :func:`tail_bytes`), or sends them block by block for the run to keep."""
+    return workers <= 1 or workers * tails <= WORKER_TAILS_BYTES
 
 
 @dataclass
@@ -108,11 +115,8 @@ class Pass:
         self.lanes, self.spans, self.workers = lanes, spans, workers
         self.pairing = pairing
         years = sum(n for _, n in spans)
-        # each lane's tails as tail_bytes counts them, for the share of years it keeps
-        tails = sum(
-            tail_bytes(lane.plan, years) * lane.job.keep // tail_size(years) for lane in lanes
-        )
-        self.local = workers <= 1 or workers * tails <= WORKER_TAILS_BYTES
+        tails = sum(tail_bytes(lane.plan, years, lane.job.keep) for lane in lanes)
+        self.local = tails_in_workers(tails, workers)
         self.keys: list[Key] = [(at, k) for at, lane in enumerate(lanes) for k in lane.summaries]
         self.slot = {key: i for i, key in enumerate(self.keys)}
         # one row per worker, and a last one for this process's merged tails

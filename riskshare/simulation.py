@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -17,10 +18,10 @@ from riskshare.errors import RunError
 from riskshare.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
 from riskshare.metrics import SeriesSummary, share_of, tail_size
 from riskshare.parallel import cores
-from riskshare.passes import Streamed
+from riskshare.passes import Paired, Pairing, Streamed
 from riskshare.plan import Plan, compile_plan
 from riskshare.scenario import Scenario
-from riskshare.streaming import loading_premiums, stream
+from riskshare.streaming import Summaries, loading_premiums, stream
 
 Progress = Callable[[int, int], None]
 
@@ -316,23 +317,55 @@ def simulate(
     if years < 1:
         raise RunError(f"years must be at least 1 (got {years})")
     plan = compile_plan(scenario)
-    spans = block_spans(years)
-    processes = min(resolve_workers(workers, years), len(spans))
-    memory.check(scenario, plan, years, processes)
     keep = tail_size(years)
-    streamed = stream(
-        plan,
+    (streamed,) = run_plans(
+        scenario,
+        [plan],
         seed,
-        spans,
+        years,
         keep,
-        BALANCE_TOLERANCE,
-        lambda costs: new_summaries(plan, keep, costs),
-        workers=processes,
-        report=None if progress is None else lambda share: progress(round(share * years), years),
+        [partial(new_summaries, plan, keep)],
+        workers=workers,
+        progress=progress,
     )
     merged = block_result(streamed)
     seconds = round(time.perf_counter() - started, 3)
     return result_of(scenario, plan, merged, streamed.premiums, years, seed, seconds)
+
+
+def run_plans(
+    scenario: Scenario,
+    plans: Sequence[Plan],
+    seed: int,
+    years: int,
+    keep: int,
+    new_summaries: Sequence[Summaries],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    pairing: tuple[Pairing, Paired] | None = None,
+) -> list[Streamed]:
+    """Every block of a run of ``years`` years, under each of ``plans`` (``simulate``'s
+    one, or ``compare``'s and ``sweep``'s several on ``scenario``'s events), each block
+    drawn once; on ``workers`` processes, after a check that the run fits in memory.
+
+    Each series keeps ``keep`` of its largest values; ``new_summaries`` and ``pairing``
+    are :func:`riskshare.streaming.stream`'s.
+    """
+    spans = block_spans(years)
+    processes = min(resolve_workers(workers, years), len(spans))
+    memory.check(scenario, plans, years, processes, keep, paired=pairing is not None)
+    return stream(
+        plans,
+        seed,
+        spans,
+        keep,
+        BALANCE_TOLERANCE,
+        new_summaries,
+        workers=processes,
+        report=None if progress is None else lambda share: progress(round(share * years), years),
+        pairing=pairing,
+    )
 
 
 def result_of(

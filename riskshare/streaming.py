@@ -48,24 +48,14 @@ def cost_cache_bytes(plan: Plan, years: int) -> int:
     return 8 * years * (len(plan.parties) + len(charged_layers(plan)))
 
 
+def caches_costs(plans: Sequence[Plan], years: int, paired: bool) -> int:
+    """The bytes of costs' inputs a run keeps to price its premiums in its one pass; 0
+    where it prices them in a pass of their own first (or has none to price)."""
+    cache = sum(cost_cache_bytes(plan, years) for plan in plans if plan.needs_loading_pass)
+    return 0 if paired or cache > COST_CACHE_BYTES else cache
+
+
 def stream(
-    plan: Plan,
-    seed: int,
-    spans: list[tuple[int, int]],
-    keep: int,
-    tolerance: float,
-    new_summaries: Summaries,
-    *,
-    workers: int,
-    report: Report | None = None,
-) -> Streamed:
-    """Run every block of ``spans`` and merge them; premiums first where they are priced."""
-    return stream_many(
-        [plan], seed, spans, keep, tolerance, [new_summaries], workers=workers, report=report
-    )[0]
-
-
-def stream_many(
     plans: Sequence[Plan],
     seed: int,
     spans: list[tuple[int, int]],
@@ -77,7 +67,8 @@ def stream_many(
     report: Report | None = None,
     pairing: tuple[Pairing, Paired] | None = None,
 ) -> list[Streamed]:
-    """:func:`stream` for several plans on the same events: each block drawn once.
+    """Run every block of ``spans`` under each of ``plans``, each block drawn once, and
+    merge them; premiums first where they are priced.
 
     The plans must draw the same events (:mod:`riskshare.common_events` checks it).
     ``new_summaries[i]`` makes plan i's summaries: the series it names are the ones
@@ -88,8 +79,7 @@ def stream_many(
     """
     years = sum(n for _, n in spans)
     priced_later = [i for i, plan in enumerate(plans) if plan.needs_loading_pass]
-    cache = sum(cost_cache_bytes(plans[i], years) for i in priced_later)
-    two_passes = bool(priced_later) and (cache > COST_CACHE_BYTES or pairing is not None)
+    two_passes = bool(priced_later) and not caches_costs(plans, years, pairing is not None)
     progress = YearsDone(years * (2 if two_passes else 1), report)
     premiums: list[FloatArray | None] = [
         _premiums(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None for plan in plans

@@ -10,7 +10,6 @@ those ``simulate`` gives the point's scenario with the same years and seed.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,16 +21,14 @@ from riskshare.common_events import (
     ScenarioSource,
     load,
     plans_of,
-    run_common,
 )
 from riskshare.errors import Problem, RunError, format_loc
 from riskshare.grid import GridError, grid_points, parse_path, parse_set, show_value
-from riskshare.metrics import TAIL_SHARE as METRICS_TAIL_SHARE
-from riskshare.metrics import SeriesSummary
+from riskshare.metrics import TVAR_SHARE, SeriesSummary, tail_size
 from riskshare.passes import Streamed
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
-from riskshare.simulation import Progress, run_header
+from riskshare.simulation import Progress, run_header, run_plans
 from riskshare.streaming import Summaries
 
 __all__ = [
@@ -164,20 +161,15 @@ class SweepResult:
 # --- the key figures, summarised as simulate summarises them --------------------------
 
 
-def _keep(years: int) -> int:
-    """How many of the largest years VaR 99.5% and TVaR 99% need."""
-    return min(years, math.ceil(TAIL_SHARE * years) + 2)
-
-
 def _key_figures(summary: SeriesSummary) -> dict[str, object]:
     """mean, stderr, P(any loss), VaR 99.5%, TVaR 99%: as ``SeriesSummary.figures`` has them."""
-    std = math.sqrt(summary.m2 / summary.n) if summary.n else 0.0
+    moments = summary.moment_figures()
     return {
-        "mean": summary.mean,
-        "stderr": std / math.sqrt(summary.n) if summary.n else 0.0,
-        "prob_positive": summary.positive / summary.n if summary.n else 0.0,
+        "mean": moments["mean"],
+        "stderr": moments["stderr"],
+        "prob_positive": moments["prob_positive"],
         "var_995": summary.quantile(0.995),
-        "tvar_99": summary.tail_mean(0.01),
+        "tvar_99": summary.tail_mean(TVAR_SHARE),
     }
 
 
@@ -274,16 +266,15 @@ def _run(
         plans = plans_of(scenarios)
     except ComparisonError as error:  # only a bearer or the residual can have moved
         raise RunError(str(error)) from None
-    keep = _keep(years)
-    runs = run_common(
+    keep = tail_size(years, TAIL_SHARE)  # enough for VaR 99.5% and TVaR 99%
+    runs = run_plans(
+        scenarios[0],
         plans,
-        scenarios,
         seed,
         years,
         keep,
         [_summaries(plan, keep) for plan in plans],
         workers=workers,
         progress=progress,
-        tail_share=TAIL_SHARE / METRICS_TAIL_SHARE,
     )
     return [_parties(plan, run) for plan, run in zip(plans, runs, strict=True)], runs[0].events

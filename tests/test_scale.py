@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from render import json_by_workers
 
 import riskshare
-from riskshare import blocks, common_events, events, memory, passes, simulation, streaming
+from riskshare import blocks, events, memory, passes, simulation, streaming
 from riskshare import tails as tails_module
 from riskshare.errors import RunError
 from riskshare.metrics import SeriesSummary, tail_size
@@ -115,14 +115,7 @@ def test_the_json_of_the_command_does_not_depend_on_workers(tmp_path: Path) -> N
 # --- compare and sweep: several plans on one draw, on the same path ---------------------
 
 
-@pytest.fixture
-def small_common_blocks(monkeypatch: pytest.MonkeyPatch, small_blocks: None) -> None:
-    monkeypatch.setattr(
-        common_events, "block_spans", lambda years: events.block_spans(years, BLOCK)
-    )
-
-
-@pytest.mark.usefixtures("small_common_blocks")
+@pytest.mark.usefixtures("small_blocks")
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
@@ -155,7 +148,7 @@ def test_sweep_points_equal_simulate_on_any_number_of_workers(
                 assert got["cost"][figure] == want[name]["cost"][figure]
 
 
-@pytest.mark.usefixtures("small_common_blocks")
+@pytest.mark.usefixtures("small_blocks")
 def test_a_comparison_is_the_same_on_any_number_of_workers(bundled: riskshare.Scenario) -> None:
     variant = riskshare.sweep(bundled, {"layers.state backstop.attachment": ["1.5B"]}, 10)
     other = variant.points[0].scenario
@@ -318,10 +311,10 @@ def test_a_derived_tail_is_the_image_of_its_source() -> None:
 
 def test_the_estimate_grows_with_the_years_and_the_workers(bundled: riskshare.Scenario) -> None:
     plan = compile_plan(bundled)
-    small = memory.estimate(bundled, plan, 1_000_000, 1).total
-    assert memory.estimate(bundled, plan, 10_000_000, 1).total > small
-    assert memory.estimate(bundled, plan, 1_000_000, 2).total > small
-    big = memory.estimate(bundled, plan, 100_000_000, 2)
+    small = memory.estimate(bundled, [plan], 1_000_000, 1).total
+    assert memory.estimate(bundled, [plan], 10_000_000, 1).total > small
+    assert memory.estimate(bundled, [plan], 1_000_000, 2).total > small
+    big = memory.estimate(bundled, [plan], 100_000_000, 2)
     assert 1 * 2**30 < big.total < 4 * 2**30  # the largest tenth of 25 series of 1e8 years
 
 
@@ -339,12 +332,13 @@ def test_a_run_that_cannot_fit_says_so_and_what_to_change(
 
 def test_every_point_of_a_sweep_counts_in_its_estimate(bundled: riskshare.Scenario) -> None:
     plan = compile_plan(bundled)
-    one = memory.estimate(bundled, plan, 10_000_000, 1)
-    three = memory.estimate_many([bundled] * 3, [plan] * 3, 10_000_000, 1)
+    one = memory.estimate(bundled, [plan], 10_000_000, 1)
+    three = memory.estimate(bundled, [plan] * 3, 10_000_000, 1)
     assert three.events_per_block == one.events_per_block  # the events are drawn once
     assert three.block > one.block  # each plan's series, and one allocation kept for the next
     assert three.tails == pytest.approx(3 * one.tails, rel=1e-6)
-    kept_less = memory.estimate_many([bundled] * 3, [plan] * 3, 10_000_000, 1, tail_share=0.1)
+    one_percent = tail_size(10_000_000, 0.01)  # a sweep's
+    kept_less = memory.estimate(bundled, [plan] * 3, 10_000_000, 1, keep=one_percent)
     assert kept_less.tails < three.tails / 4
 
 
