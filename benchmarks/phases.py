@@ -30,15 +30,15 @@ import argparse
 import time
 from collections.abc import Callable
 
-import numpy as np
 from run import SCENARIO, SEED, floor_block  # the suite's floor, as it times it
 
 from riskshare import blocks, load_scenario
-from riskshare.allocation import RESIDUE, allocate_laid_out
+from riskshare.allocation import allocate_laid_out
 from riskshare.events import BLOCK_YEARS
 from riskshare.metrics import SeriesSummary, tail_size
 from riskshare.parallel import tune_allocator
 from riskshare.plan import Plan, compile_plan
+from riskshare.simulation import BALANCE_TOLERANCE
 
 RUN_YEARS = 1_000_000  # the M workload: what the kept tails are sized for
 STEPS = (
@@ -60,9 +60,7 @@ def run_blocks(plan: Plan, count: int) -> dict[str, float]:
     def floors(key: str) -> float | None:
         return kept[key].floor if key in kept else None
 
-    job = blocks.BlockJob(
-        seed=SEED, keep=keep, tolerance=1e-9, thresholds=plan.budgets, cost_inputs=True
-    )
+    job = blocks.BlockJob(seed=SEED, keep=keep, tolerance=BALANCE_TOLERANCE, cost_inputs=True)
     charged = blocks.charged_layers(plan)
     clock = [time.perf_counter()]
 
@@ -81,10 +79,7 @@ def run_blocks(plan: Plan, count: int) -> dict[str, float]:
             lap("time order and layout")
             laid = allocate_laid_out(plan, chunk.layout, chunk.loss, chunk.source)
             lap("layers")
-            nets = laid.nets
-            np.copyto(nets, 0.0, where=np.abs(nets) <= RESIDUE * chunk.loss)
-            blocks._check_balance(laid, chunk.start, job.tolerance)
-            part.exhausted += blocks._exhausted(plan, laid)
+            blocks.settle(plan, laid, chunk.start, job.tolerance, part)
             lap("residue and balance")
             rows.add(laid, chunk.start, chunk.stop)
             lap("annual sums")

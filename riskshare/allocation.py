@@ -36,6 +36,13 @@ from riskshare.plan import LayerTerms, Plan
 RESIDUE = 1e-12
 
 IndexArray = npt.NDArray[np.intp]
+
+
+def clean_nets(nets: FloatArray, loss: FloatArray) -> None:
+    """Set to zero, in place, the nets that are residue of an amount fully ceded."""
+    np.copyto(nets, 0.0, where=np.abs(nets) <= RESIDUE * loss)
+
+
 #: Ranks at which a year counts as long (and is summed on its own) once few years reach them.
 LONG_RANK = 32
 #: At most this many long years are summed one by one; below, ranks stay vectorised.

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskshare.allocation import RESIDUE, LaidOut, YearLayout, allocate_laid_out, shared_layers
+from riskshare.allocation import (
+    LaidOut,
+    YearLayout,
+    allocate_laid_out,
+    clean_nets,
+    shared_layers,
+)
 from riskshare.errors import RunError
 from riskshare.events import EventBlock, FloatArray, IntArray, draw_block, table_block
 from riskshare.metrics import SeriesSummary
@@ -43,7 +49,6 @@ class BlockJob:
     rates: FloatArray | None = None  # each layer's reinstatement premium rate
     cost_inputs: bool = False  # send back what the costs need, for costs priced later
     event_sums: bool = True  # sum the priced layers' payouts over events
-    thresholds: tuple[float | None, ...] = ()  # each party's budget
     no_tail: frozenset[str] = frozenset()  # series whose tail the run derives from another
     keys: frozenset[str] | None = None  # summarise only these series (None: all)
     keep_series: bool = False  # hand back the block's annual series (paired differences)
@@ -107,8 +112,9 @@ def cost_series(
     reinstated_years: dict[int, FloatArray],
     flows: FloatArray,
     rates: FloatArray,
-) -> list[FloatArray]:
-    """Each party's annual cost: its net, its premium flows and reinstatement premiums."""
+) -> dict[str, FloatArray]:
+    """Each party's annual cost (``cost:i``): its net, its premium flows and
+    reinstatement premiums; and each consortium member's share of it (``member_cost:k``)."""
     costs = [annual + flows[i] for i, annual in enumerate(party_years)]
     for j, rate in enumerate(rates):
         if rate == 0.0:
@@ -117,7 +123,21 @@ def cost_series(
         layer = plan.layers[j]
         costs[layer.payer] += charged
         costs[layer.party] -= charged
-    return costs
+    series = {f"cost:{i}": cost for i, cost in enumerate(costs)}
+    for k, member in enumerate(plan.members):
+        series[f"member_cost:{k}"] = member.share * costs[member.consortium]
+    return series
+
+
+def summary_of(
+    values: FloatArray, keep: int, *, threshold: float | None, tail: bool, above: float | None
+) -> SeriesSummary:
+    """One block's summary of an annual series, ready to send: its moments, and its values
+    above ``above`` for the kept tail (none where ``tail`` is False: a derived tail)."""
+    summary = SeriesSummary(keep, threshold)
+    summary.add(values, tail=tail, above=above)
+    summary.pack()
+    return summary
 
 
 def run_parts(
@@ -197,11 +217,7 @@ def _allocate_part(
         if kept is not None:
             kept.append(laid)
         if job.summaries:  # a pass for the premiums only sums payouts
-            nets = laid.nets
-            np.copyto(nets, 0.0, where=np.abs(nets) <= RESIDUE * loss)
-            error = _check_balance(laid, first_year + chunk.start, job.tolerance)
-            part.max_abs_error = max(part.max_abs_error, error)
-            part.exhausted += _exhausted(plan, laid)
+            settle(plan, laid, first_year + chunk.start, job.tolerance, part)
         for row, j in enumerate(priced):
             in_event_order[row, chunk.offset + layout.perm] = laid.payouts[j]
         if rows is not None:
@@ -305,6 +321,14 @@ class _Rows:
             spread(laid.reinstated[self.charged], self.reinstated)
 
 
+def settle(plan: Plan, laid: LaidOut, first_year: int, tolerance: float, part: BlockPart) -> None:
+    """Clean a chunk's nets of residue, check its balance event by event and count the
+    layers it exhausted, into ``part``."""
+    clean_nets(laid.nets, laid.loss)
+    part.max_abs_error = max(part.max_abs_error, _check_balance(laid, first_year, tolerance))
+    part.exhausted += _exhausted(plan, laid)
+
+
 def _check_balance(laid: LaidOut, first_year: int, tolerance: float) -> float:
     """The largest imbalance of an event; a :class:`RunError` beyond rounding."""
     loss, nets, layout = laid.loss, laid.nets, laid.layout
@@ -359,19 +383,16 @@ def _summarise(plan: Plan, job: BlockJob, rows: _Rows, part: BlockPart, floors: 
         part.cost_inputs = np.concatenate((rows.parties, rows.reinstated))
     if job.flows is not None and job.rates is not None:
         reinstated_years = dict(zip(rows.charged, rows.reinstated, strict=True))
-        costs = cost_series(plan, party_years, reinstated_years, job.flows, job.rates)
-        for i, cost in enumerate(costs):
-            series[f"cost:{i}"] = cost
-        for k, member in enumerate(plan.members):
-            series[f"member_cost:{k}"] = member.share * costs[member.consortium]
+        series |= cost_series(plan, party_years, reinstated_years, job.flows, job.rates)
     if job.keep_series:
         part.series = series
-    thresholds = dict(enumerate(job.thresholds))
+    budgets = {f"party:{i}": budget for i, budget in enumerate(plan.budgets)}
     for key, values in series.items():
-        if job.keys is not None and key not in job.keys:
-            continue
-        threshold = thresholds.get(int(key[6:])) if key.startswith("party:") else None
-        summary = SeriesSummary(job.keep, threshold)
-        summary.add(values, tail=key not in job.no_tail, above=floors(key))
-        summary.pack()
-        part.summaries[key] = summary
+        if job.keys is None or key in job.keys:
+            part.summaries[key] = summary_of(
+                values,
+                job.keep,
+                threshold=budgets.get(key),
+                tail=key not in job.no_tail,
+                above=floors(key),
+            )

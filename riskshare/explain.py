@@ -10,17 +10,12 @@ import numpy as np
 
 from riskshare.allocation import LayerTrace, allocate
 from riskshare.amounts import format_amount
+from riskshare.blocks import premium_flows, reinstatement_rates
 from riskshare.errors import Problem, ScenarioError
 from riskshare.events import given_block
 from riskshare.plan import LayerTerms, Plan, compile_plan
 from riskshare.scenario import Scenario
-from riskshare.simulation import (
-    check_balance,
-    clean_residue,
-    layer_premiums,
-    premium_flows,
-    reinstatement_rates,
-)
+from riskshare.simulation import check_balance, clean_residue, layer_premiums
 
 
 @dataclass(frozen=True)

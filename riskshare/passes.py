@@ -27,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from riskshare.blocks import BlockJob, BlockPart, charged_layers, cost_series, run_parts
+from riskshare.blocks import (
+    BlockJob,
+    BlockPart,
+    charged_layers,
+    cost_series,
+    run_parts,
+    summary_of,
+)
 from riskshare.events import FloatArray
 from riskshare.metrics import SeriesSummary, tail_size
 from riskshare.parallel import Handler, Workers, shared_floats, worker_number
@@ -169,16 +176,17 @@ class Pass:
             n_parties = len(plan.parties)
             reinstated = dict(zip(charged_layers(plan), inputs[n_parties:], strict=True))
             series = cost_series(plan, list(inputs[:n_parties]), reinstated, flows, rates)
-            annual = {f"cost:{i}": cost for i, cost in enumerate(series)}
-            for k, member in enumerate(plan.members):
-                annual[f"member_cost:{k}"] = member.share * series[member.consortium]
             part = BlockPart.empty(len(plan.layers))
-            for key, values in annual.items():
+            for key, values in series.items():
                 if key not in self.lanes[at].summaries:
                     continue
-                summary = SeriesSummary(keep)
-                summary.add(values, tail=key not in no_tail[at], above=self.floor(at, key))
-                summary.pack()
+                summary = summary_of(
+                    values,
+                    keep,
+                    threshold=None,
+                    tail=key not in no_tail[at],
+                    above=self.floor(at, key),
+                )
                 part.summaries[key] = summary
             if self.local:
                 self._keep(at, part.summaries)

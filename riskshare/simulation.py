@@ -11,9 +11,8 @@ from functools import partial
 import numpy as np
 
 from riskshare import __version__, memory
-from riskshare.allocation import RESIDUE, Allocation, allocate
-from riskshare.blocks import premium_flows as premium_flows
-from riskshare.blocks import reinstatement_rates as reinstatement_rates
+from riskshare.allocation import Allocation, allocate, clean_nets
+from riskshare.blocks import charged_layers, cost_series, premium_flows, reinstatement_rates
 from riskshare.errors import RunError
 from riskshare.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
 from riskshare.metrics import SeriesSummary, share_of, tail_size
@@ -69,8 +68,7 @@ def check_balance(allocation: Allocation) -> float:
 
 def clean_residue(allocation: Allocation) -> None:
     """Set to zero the nets that are floating-point residue of an amount fully ceded."""
-    loss = allocation.block.loss
-    np.copyto(allocation.nets, 0.0, where=np.abs(allocation.nets) <= RESIDUE * loss)
+    clean_nets(allocation.nets, allocation.block.loss)
 
 
 def per_year(block: EventBlock, values: FloatArray) -> FloatArray:
@@ -148,11 +146,9 @@ def annual_series(
     for j in range(len(plan.layers)):
         series[f"layer:{j}"] = per_year(events, allocation.payouts[j])
     if premiums is not None:
-        costs = _costs(plan, events, allocation, premiums, party_years)
-        for i, annual in enumerate(costs):
-            series[f"cost:{i}"] = annual
-        for k, member in enumerate(plan.members):
-            series[f"member_cost:{k}"] = member.share * costs[member.consortium]
+        reinstated = {j: per_year(events, allocation.reinstated[j]) for j in charged_layers(plan)}
+        flows, rates = premium_flows(plan, premiums), reinstatement_rates(plan, premiums)
+        series |= cost_series(plan, party_years, reinstated, flows, rates)
     return series
 
 
@@ -177,25 +173,6 @@ def summarise_block(
     for key, summary in summaries.items():
         summary.add(series[key])
     return BlockResult(summaries, len(allocation.block), error, _exhausted(plan, allocation))
-
-
-def _costs(
-    plan: Plan,
-    events: EventBlock,
-    allocation: Allocation,
-    premiums: FloatArray,
-    party_years: list[FloatArray],
-) -> list[FloatArray]:
-    flows = premium_flows(plan, premiums)
-    costs = [annual + flows[i] for i, annual in enumerate(party_years)]
-    for j, rate in enumerate(reinstatement_rates(plan, premiums)):
-        if rate == 0.0:
-            continue
-        charged = rate * per_year(events, allocation.reinstated[j])
-        layer = plan.layers[j]
-        costs[layer.payer] += charged
-        costs[layer.party] -= charged
-    return costs
 
 
 def _exhausted(plan: Plan, allocation: Allocation) -> FloatArray:

@@ -99,7 +99,6 @@ def stream(
             seed=seed,
             keep=keep,
             tolerance=tolerance,
-            thresholds=plan.budgets,
             cost_inputs=later,
             keys=frozenset(summaries),
             keep_series=pairing is not None,
