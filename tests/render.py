@@ -40,6 +40,7 @@ def json_by_workers(out: Path, *args: str) -> list[dict[str, Any]]:
     the run's ``seconds`` (the one key that may differ)."""
     documents = []
     for workers in ("1", "2"):
+        out.unlink(missing_ok=True)  # each run must write its own
         result = run(*args, "--workers", workers, "--json", str(out))
         assert result.exit_code == 0, result.stderr
         data = json.loads(out.read_text(encoding="utf-8"))

@@ -160,40 +160,34 @@ def test_a_fully_insured_enterprise_run_balances() -> None:
     assert ent["prob_positive"] == 0.0
 
 
+#: Year 1: a loss of 1.31, below the 10,000 aggregate attachment. Year 2: 6,000 then
+#: 4,000: C = 10,000, A = max(10,000 − 10,000, 0) = 0: the layer pays nothing in either
+#: year. Got once: year 2 pays 1.8e-12, so prob_attach = 0.5.
+EXACT_ATTACHMENT = (
+    {"aggregate_attachment": 10_000},
+    [(1, "", 1.31), (2, "", 6000.0), (2, "", 4000.0)],
+)
+#: Year 1: 0.53. Year 2: 6,000 then 4,000: C = 10,000 = the aggregate limit, so the limit
+#: is used up in year 2: prob_exhaust = 1/2. Got once: A = 9,999.999999999998, 0.
+EXACT_LIMIT = ({"aggregate_limit": 10_000}, [(1, "", 0.53), (2, "", 6000.0), (2, "", 4000.0)])
+
+
 def test_an_aggregate_attachment_reached_exactly_does_not_attach() -> None:
-    # Year 1: a loss of 1.31, below the 10,000 aggregate attachment. Year 2: 6,000 then
-    # 4,000: C = 10,000, A = max(10,000 − 10,000, 0) = 0: the layer pays nothing in
-    # either year. Got: year 2 pays 1.8e-12, so prob_attach = 0.5.
-    scenario = one_layer(
-        {"aggregate_attachment": 10_000}, [(1, "", 1.31), (2, "", 6000.0), (2, "", 4000.0)]
-    )
-    result: Any = simulate(scenario, years=2).to_dict()
+    result: Any = simulate(one_layer(*EXACT_ATTACHMENT), years=2).to_dict()
     assert result["layers"]["L"]["max"] == 0.0
     assert result["layers"]["L"]["prob_attach"] == 0.0
 
 
 def test_an_aggregate_limit_reached_exactly_is_exhausted() -> None:
-    # Year 1: 0.53. Year 2: 6,000 then 4,000: C = 10,000 = the aggregate limit, so the
-    # limit is used up in year 2: prob_exhaust = 1/2. Got: A = 9,999.999999999998, 0.
-    scenario = one_layer(
-        {"aggregate_limit": 10_000}, [(1, "", 0.53), (2, "", 6000.0), (2, "", 4000.0)]
-    )
-    result: Any = simulate(scenario, years=2).to_dict()
+    result: Any = simulate(one_layer(*EXACT_LIMIT), years=2).to_dict()
     assert result["layers"]["L"]["prob_exhaust"] == 0.5
     assert result["layers"]["L"]["max"] == 10_000.0
 
 
 def test_the_reference_is_not_fooled_by_the_pinned_cases() -> None:
     """The reference computes the pinned cases as the spec says (guards the pins)."""
-    ref = reference.run(
-        one_layer(
-            {"aggregate_attachment": 10_000}, [(1, "", 1.31), (2, "", 6000.0), (2, "", 4000.0)]
-        ),
-        2,
-    )
+    ref = reference.run(one_layer(*EXACT_ATTACHMENT), 2)
     assert ref.figures["layers"]["L"]["prob_attach"] == 0.0  # type: ignore[index]
-    ref = reference.run(
-        one_layer({"aggregate_limit": 10_000}, [(1, "", 0.53), (2, "", 6000.0), (2, "", 4000.0)]), 2
-    )
+    ref = reference.run(one_layer(*EXACT_LIMIT), 2)
     assert ref.figures["layers"]["L"]["prob_exhaust"] == 0.5  # type: ignore[index]
     assert math.isclose(ref.layer["L"][1], 10_000.0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import re
 import shlex
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -26,14 +27,14 @@ from riskshare.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
-FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+#: A fenced block, at the margin or indented (in a list item) as far as its closing fence.
+FENCE = re.compile(r"^( *)```([^\n`]*)\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
 
 
 def blocks(page: Path) -> list[tuple[str, str]]:
-    return [
-        (m.group(1).strip(), m.group(2)) for m in FENCE.finditer(page.read_text(encoding="utf-8"))
-    ]
+    text = page.read_text(encoding="utf-8")
+    return [(m.group(2).strip(), textwrap.dedent(m.group(3))) for m in FENCE.finditer(text)]
 
 
 def page_id(page: Path) -> str:

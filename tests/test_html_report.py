@@ -54,14 +54,6 @@ class Outline(HTMLParser):
         if tag not in self.VOID:
             self.stack.append(tag)
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        for name, value in attrs:
-            if name == "id" and value:
-                self.ids.append(value)
-            if name in ("href", "xlink:href", "src") and value:
-                self.links.append(value)
-
     def handle_endtag(self, tag: str) -> None:
         if tag in self.VOID:
             return

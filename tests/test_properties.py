@@ -146,8 +146,10 @@ def test_the_same_seed_gives_the_same_bits(scenario: Scenario, seed: int) -> Non
     assert first == second
     # and the seed matters: another seed draws other events
     other = simulate(scenario, years=300, seed=seed + 1).to_dict()
+    other["simulation"].pop("seconds")  # type: ignore[attr-defined]
+    other["simulation"]["seed"] = seed  # type: ignore[index]
     if first["simulation"]["events"] > 0:  # type: ignore[index]
-        assert other["total"] != first["total"] or other["simulation"] != first["simulation"]
+        assert other != first
 
 
 @SETTINGS
@@ -215,13 +217,10 @@ def test_layers_copied_from_a_neighbouring_structure_are_the_layers_computed(
     )
     variant_data = copy.deepcopy(base_data)
     variant_data["layers"][changed][term] = value
-    try:
-        variant_scenario = build(variant_data, table)
-    except ValueError:  # an attachment at or above the limit, say
-        variant_scenario = None
+    assume(variant_data != base_data)  # the value drawn may be the one it had
+    variant_scenario = build(variant_data, table)
     # the change may make the tower invalid (over-ceded, a cession after net:)
-    assume(variant_scenario is not None and not errors(variant_scenario))
-    assert variant_scenario is not None
+    assume(not errors(variant_scenario))
     base = compile_plan(build(base_data, table))
     variant = compile_plan(variant_scenario)
     assert base.table is not None and base.table_sources is not None
@@ -229,6 +228,7 @@ def test_layers_copied_from_a_neighbouring_structure_are_the_layers_computed(
     layout = YearLayout(block.year, block.n_years)
     loss, source = block.loss[layout.perm], block.source[layout.perm]
     shared = shared_layers(variant, base)
+    assume(any(shared) and bool(np.any(loss > 0)))  # something copied, of some loss
     assert not shared[changed] or base.layers[changed] == variant.layers[changed]
     copied = allocate_laid_out(
         variant, layout, loss, source, reuse=allocate_laid_out(base, layout, loss, source),

@@ -70,7 +70,7 @@ def test_any_number_of_workers_gives_the_same_json(path: Path) -> None:
         ("WORKER_TAILS_BYTES", 0),  # the run keeps the tails, workers send candidates
         ("COST_CACHE_BYTES", 0),  # priced premiums by a first pass
         ("CHUNK_YEARS", 7),  # chunks smaller than a block, and ragged
-        ("CHUNK_YEARS", 10**9),  # a whole block at once
+        ("CHUNK_YEARS", 250),  # several even chunks in each block of BLOCK years
     ],
 )
 def test_every_way_of_running_gives_the_same_json(
