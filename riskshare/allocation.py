@@ -259,25 +259,12 @@ def allocate(
     block: EventBlock,
     *,
     trace: bool = False,
-    layers: int | None = None,
-    layout: YearLayout | None = None,
 ) -> Allocation:
-    """Apply every layer of ``plan`` to the events of ``block``.
-
-    ``layers`` stops after that many layers (the rest pay nothing): a layer depends
-    only on the layers written above it. ``layout`` is the block's
-    ``YearLayout(block.year, block.n_years)``, for callers that allocate one block
-    under several plans.
-    """
-    if layout is None:
-        layout = YearLayout(block.year, block.n_years)
+    """Apply every layer of ``plan`` to the events of ``block``, in the block's order
+    (``trace``: with each layer's working, for ``explain``)."""
+    layout = YearLayout(block.year, block.n_years)
     laid = allocate_laid_out(
-        plan,
-        layout,
-        block.loss[layout.perm],
-        block.source[layout.perm],
-        trace=trace,
-        layers=layers,
+        plan, layout, block.loss[layout.perm], block.source[layout.perm], trace=trace
     )
     traces = None
     if laid.traces is not None:

@@ -25,7 +25,7 @@ from riskshare import __version__
 from riskshare.amounts import parse_amount
 from riskshare.compare import compare as compare_scenarios
 from riskshare.compare_report import comparison_tables, sweep_tables
-from riskshare.errors import ExitCode, Problem, RiskshareError, RunError, ScenarioError
+from riskshare.errors import ExitCode, Problem, RiskshareError, ScenarioError
 from riskshare.explain import explain as explain_losses
 from riskshare.grid import GridError, parse_set
 from riskshare.loading import load_scenario_with_warnings, validate_file
@@ -536,8 +536,4 @@ def schema() -> None:
 
 def main() -> None:
     """Entry point of the ``riskshare`` console script."""
-    try:
-        app()
-    except RunError as error:  # pragma: no cover - _guard catches these in the commands
-        _stderr().print(f"error: {error}", markup=False)
-        sys.exit(ExitCode.FAILED)
+    app()

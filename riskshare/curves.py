@@ -28,7 +28,6 @@ POINTS = 160
 class Curve:
     """One exceedance curve: ``amounts[i]`` is exceeded once in ``periods[i]`` years."""
 
-    key: str  # "total", "occurrence" or a party's name
     label: str
     periods: FloatArray
     amounts: FloatArray
@@ -76,7 +75,6 @@ def exceedance_curves(result: SimulationResult, points: int = POINTS) -> Exceeda
         }
     parties = {
         name: Curve(
-            key=name,
             label=str(entry["label"]),
             periods=periods,
             amounts=party_amounts[name],
@@ -85,8 +83,8 @@ def exceedance_curves(result: SimulationResult, points: int = POINTS) -> Exceeda
         for name, entry in result.parties.items()
     }
     return ExceedanceCurves(
-        aggregate=Curve("total", "Total ground-up loss", periods, total),
-        occurrence=Curve("occurrence", "Largest single event", periods, oep),
+        aggregate=Curve("Total ground-up loss", periods, total),
+        occurrence=Curve("Largest single event", periods, oep),
         parties=parties,
         detailed=detailed,
     )

@@ -41,10 +41,6 @@ class Frequency(Model):
         return self
 
     @property
-    def form(self) -> str:
-        return next(name for name in type(self).model_fields if getattr(self, name) is not None)
-
-    @property
     def mean(self) -> float:
         """Expected number of events per year."""
         if self.poisson is not None:

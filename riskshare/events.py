@@ -44,8 +44,6 @@ class EventBlock:
 
 # --- each form declares its sampler, once -------------------------------------------
 
-Sampler = Callable[[np.random.Generator, int], npt.NDArray[np.generic]]
-
 
 def frequency_sampler(frequency: Frequency) -> Callable[[np.random.Generator, int], IntArray]:
     """A function drawing the number of events in each of ``n`` years."""

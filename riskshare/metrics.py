@@ -190,11 +190,6 @@ class SeriesSummary:
         """A value that no newcomer at or below can displace from the kept tail."""
         return None if self._tail is None else self._tail.floor
 
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the kept values."""
-        return 0 if self._tail is None else self._tail.nbytes
-
     # --- the kept tail ----------------------------------------------------------------
 
     @property

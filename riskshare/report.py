@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -351,7 +351,3 @@ def _premium_table(result: ExplainResult, f: Formatter, labels: dict[str, str]) 
 
 def _labels(scenario: Scenario) -> dict[str, str]:
     return {name: scenario.party_label(name) for name in scenario.parties}
-
-
-def render(renderable: Group, console: Console) -> None:
-    console.print(renderable)

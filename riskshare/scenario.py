@@ -156,10 +156,6 @@ class EventTable:
     time: npt.NDArray[np.float64] | None = None
 
     @property
-    def source_names(self) -> list[str]:
-        return sorted(set(self.source))
-
-    @property
     def years(self) -> int:
         return int(self.year.max()) if len(self.year) else 0
 

@@ -71,7 +71,7 @@ def _from_ordered(ordered: npt.NDArray[np.uint64]) -> FloatArray:
     return values
 
 
-def group_keys(values: FloatArray, bits: int = 16) -> GroupKeys:
+def group_keys(values: FloatArray, bits: int) -> GroupKeys:
     """Each value's group: a larger value never has a smaller key."""
     keys: GroupKeys = (_ordered(values) >> np.uint64(64 - bits)).astype(np.uint16)
     return keys
@@ -204,11 +204,6 @@ class _Group:
             self.run_count, self.sorted = 0, ordered and not self.packing
             self._store(kept)
 
-    @property
-    def nbytes(self) -> int:
-        packed = sum(int(low.nbytes) + int(high.nbytes) for low, high in self.packed)
-        return packed + sum(int(p.nbytes) for p in self.pieces)
-
 
 class Tail:
     """The ``keep`` largest values offered, exactly (see the module's docstring)."""
@@ -225,11 +220,6 @@ class Tail:
         self._order: list[tuple[int, int]] | None = None  # (group, values below it)
         self._batch = max(keep // WAITING_SHARE, 1 << 16)
         self._bits = key_bits(keep)
-
-    @property
-    def nbytes(self) -> int:
-        waiting = sum(int(w.nbytes) for w in self._waiting)
-        return waiting + sum(g.nbytes for g in self._groups.values())
 
     # --- offering -----------------------------------------------------------------
 
