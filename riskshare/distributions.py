@@ -146,7 +146,7 @@ class Severity(Model):
 
     @model_validator(mode="after")
     def _one_form(self) -> Severity:
-        exactly_one(self, "severity")
+        exactly_one(self, "severity", besides=("cap",))
         return self
 
     @property

@@ -108,16 +108,15 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
 
-def exactly_one(model: BaseModel, what: str) -> BaseModel:
-    """Refuse ``model`` unless exactly one of its forms (fields other than ``cap``) is given."""
-    given = [name for name in type(model).model_fields if getattr(model, name) is not None]
-    forms = ", ".join(f"`{name}`" for name in type(model).model_fields if name != "cap")
-    given = [name for name in given if name != "cap"]
+def exactly_one(model: BaseModel, what: str, besides: tuple[str, ...] = ()) -> None:
+    """Refuse ``model`` unless exactly one of its forms is given: its fields, but for the
+    ``besides`` that go with any form (a severity's ``cap``, a premium's ``payer``)."""
+    forms = [name for name in type(model).model_fields if name not in besides]
+    given = [name for name in forms if getattr(model, name) is not None]
     if len(given) != 1:
         found = "none" if not given else " and ".join(f"`{name}`" for name in given)
         raise PydanticCustomError(
             "one_form",
             "{what} takes exactly one of {forms}; found {found}",
-            {"what": what, "forms": forms, "found": found},
+            {"what": what, "forms": ", ".join(f"`{name}`" for name in forms), "found": found},
         )
-    return model

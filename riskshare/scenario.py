@@ -20,7 +20,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
 from riskshare.distributions import Frequency, Severity
-from riskshare.fields import Amount, Count, Limit, Model, Name, Rate, Share
+from riskshare.fields import Amount, Count, Limit, Model, Name, Rate, Share, exactly_one
 
 FORMAT_VERSION = "1.1"
 
@@ -91,14 +91,7 @@ class Premium(Model):
 
     @model_validator(mode="after")
     def _one_form(self) -> Premium:
-        given = [k for k in ("amount", "rate_on_line", "loading") if getattr(self, k) is not None]
-        if len(given) != 1:
-            found = "none" if not given else " and ".join(f"`{k}`" for k in given)
-            raise PydanticCustomError(
-                "one_form",
-                "premium takes exactly one of `amount`, `rate_on_line`, `loading`; found {found}",
-                {"found": found},
-            )
+        exactly_one(self, "premium", besides=("payer",))
         return self
 
     @property

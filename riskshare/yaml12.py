@@ -189,8 +189,9 @@ def read_file(path: Path) -> Document:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        before = raw[: error.start]
-        line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
+        # columns count characters, as every other message's do, not bytes
+        before = raw[: error.start].decode("utf-8")
+        line, column = _line_column(before, len(before))
         raise UnreadableError(
             f"is not UTF-8 text (byte 0x{raw[error.start]:02x}); save the file as UTF-8",
             line,
