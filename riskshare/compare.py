@@ -29,7 +29,7 @@ from riskshare.common_events import (
 )
 from riskshare.errors import RunError
 from riskshare.events import FloatArray
-from riskshare.metrics import tail_size
+from riskshare.metrics import SeriesSummary, tail_size
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
 from riskshare.simulation import (
@@ -48,42 +48,6 @@ __all__ = ["ComparisonError", "ComparisonResult", "Difference", "Row", "compare"
 FIGURES = ("mean", "var_995", "tvar_99", "prob_positive")
 
 # --- paired differences ---------------------------------------------------------------
-
-
-@dataclass
-class Moments:
-    """Count, mean and sum of squared deviations of a series, merged block by block."""
-
-    n: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
-
-    @classmethod
-    def of(cls, values: FloatArray) -> Moments:
-        """The moments of one block's values."""
-        if len(values) == 0:
-            return cls()
-        mean = float(np.mean(values))
-        deviation = values - mean
-        return cls(len(values), mean, float(np.dot(deviation, deviation)))
-
-    def merge(self, other: Moments) -> None:
-        """Fold in a later block's moments (Chan's formula)."""
-        if other.n == 0:
-            return
-        if self.n == 0:
-            self.n, self.mean, self.m2 = other.n, other.mean, other.m2
-            return
-        total = self.n + other.n
-        delta = other.mean - self.mean
-        self.m2 += other.m2 + delta * delta * self.n * other.n / total
-        self.mean += delta * other.n / total
-        self.n = total
-
-    @property
-    def stderr(self) -> float:
-        """std (ddof 0) / sqrt(n): the standard error of the mean."""
-        return math.sqrt(max(self.m2, 0.0) / self.n) / math.sqrt(self.n) if self.n else 0.0
 
 
 @dataclass(frozen=True)
@@ -215,11 +179,11 @@ class _Pairs:
 
     def __init__(self, keys: list[dict[str, str]]) -> None:
         self.keys = keys
-        self.moments: dict[PairKey, Moments] = {}
+        self.moments: dict[PairKey, SeriesSummary] = {}
 
-    def of_block(self, series: Sequence[Mapping[str, FloatArray]]) -> dict[PairKey, Moments]:
+    def of_block(self, series: Sequence[Mapping[str, FloatArray]]) -> dict[PairKey, SeriesSummary]:
         """The moments of one block's paired differences (in the worker that ran it)."""
-        found: dict[PairKey, Moments] = {}
+        found: dict[PairKey, SeriesSummary] = {}
         first = series[0]
         for index in range(1, len(series)):
             for name, key in self.keys[index].items():
@@ -227,16 +191,16 @@ class _Pairs:
                 if base is None:
                     continue
                 ours, theirs = series[index][key], first[base]
-                found[(index, name, "mean")] = Moments.of(ours - theirs)
-                found[(index, name, "prob_positive")] = Moments.of(
+                found[(index, name, "mean")] = SeriesSummary.moments_of(ours - theirs)
+                found[(index, name, "prob_positive")] = SeriesSummary.moments_of(
                     (ours > 0).astype(np.float64) - (theirs > 0)
                 )
         return found
 
-    def merge(self, block: Mapping[PairKey, Moments]) -> None:
+    def merge(self, block: Mapping[PairKey, SeriesSummary]) -> None:
         """Fold in a block's moments; blocks come in block order."""
         for key, moments in block.items():
-            self.moments.setdefault(key, Moments()).merge(moments)
+            self.moments.setdefault(key, SeriesSummary(0)).merge_moments(moments)
 
     def rows(
         self, results: Sequence[SimulationResult], section: Section, labels: Mapping[str, str]
@@ -279,7 +243,7 @@ class _Pairs:
         else:
             p, q = ours[figure], first[figure]
             unpaired = math.sqrt((p * (1 - p) + q * (1 - q)) / moments.n)
-        return Difference(difference, moments.stderr, unpaired)
+        return Difference(difference, moments.moment_figures()["stderr"], unpaired)
 
 
 def _labels(scenarios: Sequence[Scenario]) -> dict[str, str]:
@@ -325,7 +289,7 @@ def compare(
     def pair(_block: int, series: list[dict[str, FloatArray]]) -> dict[str, object]:
         return {section: pairs[section].of_block(series) for section in sections}
 
-    def paired(_block: int, found: dict[str, dict[PairKey, Moments]]) -> None:
+    def paired(_block: int, found: dict[str, dict[PairKey, SeriesSummary]]) -> None:
         for section, moments in found.items():
             pairs[section].merge(moments)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskshare.allocation import LayerTrace, allocate
-from riskshare.amounts import format_amount
+from riskshare.amounts import format_amount, format_share
 from riskshare.blocks import premium_flows, reinstatement_rates
 from riskshare.errors import Problem, ScenarioError
 from riskshare.events import given_block
@@ -189,7 +189,7 @@ def _reason(terms: LayerTerms, trace: LayerTrace, e: int) -> tuple[Note, ...]:
                     )
                 )
     if terms.share != 1.0:
-        notes.append(Note(f"{terms.share * 100:g}% share"))
+        notes.append(Note(f"{format_share(terms.share)} share"))
     if not notes:
         notes.append(Note("in the layer ({0} above {1})", (occurrence, terms.attachment)))
     return tuple(notes)

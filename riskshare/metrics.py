@@ -81,6 +81,13 @@ class SeriesSummary:
 
     # --- adding and merging -----------------------------------------------------------
 
+    @classmethod
+    def moments_of(cls, values: FloatArray) -> SeriesSummary:
+        """A summary of ``values``' moments and counts only (no tail kept)."""
+        summary = cls(0)
+        summary.add(values, tail=False)
+        return summary
+
     def add(self, annual: FloatArray, *, tail: bool = True, above: float | None = None) -> None:
         """Fold in the annual amounts of the next block of years.
 

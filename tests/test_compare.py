@@ -13,8 +13,9 @@ from render import json_by_workers, run
 import riskshare
 from riskshare.allocation import allocate
 from riskshare.amounts import parse_amount
-from riskshare.compare import ComparisonError, ComparisonResult, Difference, Moments, compare
+from riskshare.compare import ComparisonError, ComparisonResult, Difference, compare
 from riskshare.events import BLOCK_YEARS
+from riskshare.metrics import SeriesSummary
 from riskshare.plan import compile_plan
 from riskshare.simulation import events_of_block, per_year
 
@@ -157,12 +158,13 @@ def test_paired_standard_error_is_far_below_the_unpaired_one(tmp_path: Path) -> 
 def test_moments_merge_as_one_pass() -> None:
     rng = np.random.default_rng(0)
     values = rng.lognormal(0, 2, 10_001)
-    moments = Moments()
+    moments = SeriesSummary(0)
     for part in np.array_split(values, 7):
-        moments.merge(Moments.of(part))
+        moments.merge_moments(SeriesSummary.moments_of(part))
     assert moments.n == len(values)
     assert moments.mean == pytest.approx(values.mean(), rel=1e-12)
-    assert moments.stderr == pytest.approx(values.std() / math.sqrt(len(values)), rel=1e-9)
+    stderr = moments.moment_figures()["stderr"]
+    assert stderr == pytest.approx(values.std() / math.sqrt(len(values)), rel=1e-9)
 
 
 # --- rows matched by name -------------------------------------------------------------
