@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -225,13 +225,34 @@ UnitsOption = Annotated[
 ]
 
 
+def _also_write(flag: str, what: str) -> Any:
+    """An option that also writes the output as JSON or CSV (``-``: only that, to stdout)."""
+    form = flag.removeprefix("--").upper()
+    return typer.Option(
+        flag,
+        metavar="PATH",
+        help=f"Also write {what} as {form}; - writes only the {form} to stdout.",
+    )
+
+
+def _run_option(flag: str, files: str) -> Any:
+    """``--years`` or ``--seed``, overriding the scenario file's (or ``files``')."""
+    what, least = ("Simulated years", 1) if flag == "--years" else ("Random seed", 0)
+    return typer.Option(flag, min=least, help=f"{what} (overrides the {files}).")
+
+
+YearsOption = Annotated[int | None, _run_option("--years", "file")]
+SeedOption = Annotated[int | None, _run_option("--seed", "file")]
+FilesYearsOption = Annotated[int | None, _run_option("--years", "files")]
+FilesSeedOption = Annotated[int | None, _run_option("--seed", "files")]
 WorkersOption = Annotated[
     int | None,
     typer.Option(
         "--workers",
         min=1,
         metavar="N",
-        help="Worker processes (default: one per core); the figures do not depend on it.",
+        help="Worker processes (default: one per core, for runs of 200,000 years or more); "
+        "the figures do not depend on it.",
     ),
 ]
 
@@ -239,20 +260,9 @@ WorkersOption = Annotated[
 @app.command()
 def simulate(
     scenario_path: ScenarioPath,
-    years: Annotated[
-        int | None, typer.Option("--years", min=1, help="Simulated years (overrides the file).")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Random seed (overrides the file).")
-    ] = None,
-    json_path: Annotated[
-        str | None,
-        typer.Option(
-            "--json",
-            metavar="PATH",
-            help="Also write the figures as JSON; - writes only the JSON to stdout.",
-        ),
-    ] = None,
+    years: YearsOption = None,
+    seed: SeedOption = None,
+    json_path: Annotated[str | None, _also_write("--json", "the figures")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print no tables.")] = False,
     units: UnitsOption = None,
     plot_path: Annotated[
@@ -294,12 +304,8 @@ def report(
             "--output", "-o", metavar="FILE.html", help="Where to write the report (HTML)."
         ),
     ],
-    years: Annotated[
-        int | None, typer.Option("--years", min=1, help="Simulated years (overrides the file).")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Random seed (overrides the file).")
-    ] = None,
+    years: YearsOption = None,
+    seed: SeedOption = None,
 ) -> None:
     """Write a one-file HTML report: the tower, who pays, exceedance curves and the tables."""
     _needs_report_extra()
@@ -333,14 +339,7 @@ def explain(
             "(default: ground_up, borne by the residual party).",
         ),
     ] = None,
-    json_path: Annotated[
-        str | None,
-        typer.Option(
-            "--json",
-            metavar="PATH",
-            help="Also write the waterfall as JSON; - writes only the JSON to stdout.",
-        ),
-    ] = None,
+    json_path: Annotated[str | None, _also_write("--json", "the waterfall")] = None,
     units: UnitsOption = None,
 ) -> None:
     """Show how given losses, in one year, flow through the tower, layer by layer."""
@@ -358,14 +357,6 @@ def explain(
         _stdout().print(explain_tables(result, units.value if units else None))
 
 
-YearsOption = Annotated[
-    int | None, typer.Option("--years", min=1, help="Simulated years (overrides the files).")
-]
-SeedOption = Annotated[
-    int | None, typer.Option("--seed", min=0, help="Random seed (overrides the files).")
-]
-
-
 @app.command()
 def compare(
     scenario_paths: Annotated[
@@ -375,16 +366,9 @@ def compare(
             help="Two or more scenario files with the same events; the first is the base.",
         ),
     ],
-    years: YearsOption = None,
-    seed: SeedOption = None,
-    json_path: Annotated[
-        str | None,
-        typer.Option(
-            "--json",
-            metavar="PATH",
-            help="Also write the comparison as JSON; - writes only the JSON to stdout.",
-        ),
-    ] = None,
+    years: FilesYearsOption = None,
+    seed: FilesSeedOption = None,
+    json_path: Annotated[str | None, _also_write("--json", "the comparison")] = None,
     units: UnitsOption = None,
     workers: WorkersOption = None,
 ) -> None:
@@ -414,24 +398,10 @@ def sweep(
             "layers.backstop.attachment=500M,1B or layers[2].share=80%,90%; repeat for a grid.",
         ),
     ],
-    years: YearsOption = None,
-    seed: SeedOption = None,
-    json_path: Annotated[
-        str | None,
-        typer.Option(
-            "--json",
-            metavar="PATH",
-            help="Also write every point as JSON; - writes only the JSON to stdout.",
-        ),
-    ] = None,
-    csv_path: Annotated[
-        str | None,
-        typer.Option(
-            "--csv",
-            metavar="PATH",
-            help="Also write one row per point as CSV; - writes only the CSV to stdout.",
-        ),
-    ] = None,
+    years: FilesYearsOption = None,
+    seed: FilesSeedOption = None,
+    json_path: Annotated[str | None, _also_write("--json", "every point")] = None,
+    csv_path: Annotated[str | None, _also_write("--csv", "one row per point")] = None,
     units: UnitsOption = None,
     workers: WorkersOption = None,
 ) -> None:
