@@ -5,7 +5,7 @@ Everything the command line prints comes from these functions::
     import riskshare
     scenario = riskshare.load_scenario("scenarios/breakthrough-consortium.yaml")
     result = riskshare.simulate(scenario, years=50_000, seed=1)
-    result.to_dict()["parties"]["enterprise"]["mean"]
+    result.to_dict()["parties"]["maker"]["mean"]
 """
 
 __version__ = "1.0.0"

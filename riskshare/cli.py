@@ -1,7 +1,8 @@
 """The ``riskshare`` command: a thin shell over the library.
 
 Each command loads, makes one library call and renders. Every error the library
-raises on purpose ends in :func:`_fail`: one message, the right exit code, no traceback.
+raises on purpose ends in :func:`_fail`: one message, the right exit code, no traceback
+(a sweep's malformed ``--set`` path is a usage error, exit 2, as typer reports it).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _write_csv(rows: list[list[object]], target: str) -> None:
 
 
 def _write_file(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` whole or not at all (a figure, a report)."""
+    """Write ``data`` to ``target`` whole or not at all (JSON, CSV, a figure, a report)."""
     directory = target.parent if str(target.parent) else Path(".")
     temporary: Path | None = None
     try:
