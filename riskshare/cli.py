@@ -494,8 +494,7 @@ def _github(problem: Problem) -> str:
         fields.append(f"line={problem.line}")
     if problem.column is not None:
         fields.append(f"col={problem.column}")
-    message = str(problem).split(f" {problem.severity}: ", 1)[-1]
-    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    message = problem.text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return f"::{problem.severity} {','.join(fields)}::{message}"
 
 

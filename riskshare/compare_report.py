@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from riskshare.compare import ComparisonResult, Difference, Row
 from riskshare.grid import show_value
-from riskshare.report import Formatter
+from riskshare.report import Formatter, new_table, run_line
 from riskshare.sweep import SweepResult
 
 #: A figure's key, how tables name it, and whether it is an amount (else a share).
@@ -28,12 +27,6 @@ SWEEP_TITLES: tuple[tuple[str, str, bool], ...] = (
     ("prob_positive", "P(any loss in a year)", False),
 )
 NOISE_MARK = "~"
-
-
-def _table(title: str) -> Table:
-    return Table(
-        title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
-    )
 
 
 def _letter(index: int) -> str:
@@ -71,8 +64,7 @@ def comparison_tables(result: ComparisonResult, unit: str | None = None) -> Grou
     parts.append(_rows_table("Layers (annual payouts)", result, result.layers, f, "P(attach)"))
     parts.append(
         Text(
-            f"{result.years:,} years · {result.events:,} events · seed {result.seed} · "
-            f"{result.seconds:.2f} s\n"
+            f"{run_line(result.years, result.events, result.seed, result.seconds)}\n"
             f"Every scenario ran on the same events. Δ = scenario − A; ± one standard error "
             f"of the difference, from the paired years; {NOISE_MARK} marks a difference "
             f"within two standard errors of zero, which the simulation cannot tell from "
@@ -86,7 +78,7 @@ def comparison_tables(result: ComparisonResult, unit: str | None = None) -> Grou
 def _rows_table(
     title: str, result: ComparisonResult, rows: Sequence[Row], f: Formatter, positive: str = ""
 ) -> Table:
-    table = _table(title)
+    table = new_table(title)
     table.add_column("", no_wrap=True)
     table.add_column("figure", no_wrap=True)
     count = len(result.results)
@@ -181,8 +173,7 @@ def sweep_tables(result: SweepResult, unit: str | None = None) -> Group:
     invalid = len(result.invalid)
     parts.append(
         Text(
-            f"{result.years:,} years · {result.events:,} events · seed {result.seed} · "
-            f"{result.seconds:.2f} s\n"
+            f"{run_line(result.years, result.events, result.seed, result.seconds)}\n"
             f"Every point ran on the same events."
             + (f" {invalid} invalid point{'s' if invalid != 1 else ''}." if invalid else ""),
             style="dim",
@@ -208,7 +199,7 @@ def _sweep_table(
     is_amount: bool,
     f: Formatter,
 ) -> Table:
-    table = _table(title)
+    table = new_table(title)
     table.add_column("#", justify="right")
     for path in result.paths:
         table.add_column(path, justify="right", no_wrap=True)

@@ -53,10 +53,14 @@ class Problem:
                 parts.append(str(self.column))
         return ":".join(parts)
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """``layers[2].share: must be at most 100% (got 120%)``: the key and the message."""
         key = format_loc(self.loc)
-        prefix = f"{key}: " if key else ""
-        return f"{self.where}: {self.severity}: {prefix}{self.message}"
+        return f"{key}: {self.message}" if key else self.message
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.severity}: {self.text}"
 
     def to_dict(self) -> dict[str, object]:
         return {

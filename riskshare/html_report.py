@@ -24,7 +24,7 @@ from rich.text import Text
 from riskshare import __version__
 from riskshare.bad_years import YearSplit, bad_year_splits
 from riskshare.curves import exceedance_curves
-from riskshare.report import Formatter, simulation_tables
+from riskshare.report import Formatter, footer_text, simulation_tables
 from riskshare.simulation import SimulationResult
 
 #: Normal-distribution quantile of a two-sided 95% interval.
@@ -256,14 +256,8 @@ def _plain(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _footer_text(result: SimulationResult) -> str:
-    renderables = simulation_tables(result).renderables
-    texts = [r for r in renderables if isinstance(r, Text)]
-    return texts[-1].plain if texts else ""
-
-
 def _precision(result: SimulationResult, f: Formatter) -> str:
-    lines = "<br>".join(_e(line) for line in _footer_text(result).splitlines())
+    lines = "<br>".join(_e(line) for line in footer_text(result).splitlines())
     balance = f'<p class="check">✔ {lines}</p>'
     rows = [("Total ground-up loss", result.total, False)]
     for entry in result.parties.values():

@@ -86,7 +86,8 @@ def simulation_tables(result: SimulationResult, unit: str | None = None) -> Grou
     return Group(*parts)
 
 
-def _table(title: str) -> Table:
+def new_table(title: str) -> Table:
+    """A table as every riskshare table looks: a bold title on the left, a simple head."""
     return Table(
         title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
     )
@@ -94,7 +95,7 @@ def _table(title: str) -> Table:
 
 def _absorbs_table(result: SimulationResult, f: Formatter) -> Table:
     currency = result.scenario.currency
-    table = _table(f"Who absorbs what (annual amounts, {currency})")
+    table = new_table(f"Who absorbs what (annual amounts, {currency})")
     table.add_column("party")
     table.add_column("kind")
     for header in (
@@ -136,7 +137,7 @@ def _loss_cells(figures: Figures, f: Formatter) -> list[str]:
 
 
 def _cost_table(result: SimulationResult, f: Formatter) -> Table:
-    table = _table("Cost of risk (annual: net losses + premiums paid − premiums received)")
+    table = new_table("Cost of risk (annual: net losses + premiums paid − premiums received)")
     table.add_column("party")
     for header in (
         "premium paid",
@@ -189,7 +190,7 @@ def premium_split(
 
 
 def _layers_table(result: SimulationResult, f: Formatter) -> Table:
-    table = _table("Layers")
+    table = new_table("Layers")
     table.add_column("layer", no_wrap=True)
     table.add_column("party")
     table.add_column("from", no_wrap=True)
@@ -211,7 +212,7 @@ def _layers_table(result: SimulationResult, f: Formatter) -> Table:
 
 
 def _premium_layers_table(result: SimulationResult, f: Formatter) -> Table:
-    table = _table("Layer premiums")
+    table = new_table("Layer premiums")
     table.add_column("layer", no_wrap=True)
     table.add_column("party")
     for header in ("premium", "expected payout", "loss ratio", "rate on line"):
@@ -232,7 +233,7 @@ def _premium_layers_table(result: SimulationResult, f: Formatter) -> Table:
 
 
 def _budget_table(result: SimulationResult, f: Formatter) -> Table:
-    table = _table("Budgets (reported, never enforced)")
+    table = new_table("Budgets (reported, never enforced)")
     table.add_column("party")
     for header in ("budget", "expected outlay", "P(over budget)", "expected excess"):
         table.add_column(header, justify="right")
@@ -249,7 +250,7 @@ def _budget_table(result: SimulationResult, f: Formatter) -> Table:
 
 
 def _return_period_table(result: SimulationResult, f: Formatter) -> Table:
-    table = _table("Return periods (annual amount exceeded once in T years on average)")
+    table = new_table("Return periods (annual amount exceeded once in T years on average)")
     table.add_column("")
     for period in RETURN_PERIODS:
         table.add_column(f"1-in-{period}", justify="right")
@@ -266,15 +267,23 @@ def _return_period_table(result: SimulationResult, f: Formatter) -> Table:
     return table
 
 
-def _footer(result: SimulationResult) -> Text:
+def run_line(years: int, events: int, seed: int, seconds: float) -> str:
+    """``1,000,000 years · 1,999,794 events · seed 7 · 1.15 s``: the line under a run."""
+    return f"{years:,} years · {events:,} events · seed {seed} · {seconds:.2f} s"
+
+
+def footer_text(result: SimulationResult) -> str:
+    """The run and its balance check, as the line under ``simulate``'s tables."""
     error = result.balance["max_abs_error"]
-    return Text(
-        f"{result.years:,} years · {result.events:,} events · seed {result.seed} · "
-        f"{result.seconds:.2f} s\n"
+    return (
+        f"{run_line(result.years, result.events, result.seed, result.seconds)}\n"
         f"Balance check passed: the parties' nets add up to each event's loss "
-        f"(largest difference {error:.3g} {result.scenario.currency}).",
-        style="dim",
+        f"(largest difference {error:.3g} {result.scenario.currency})."
     )
+
+
+def _footer(result: SimulationResult) -> Text:
+    return Text(footer_text(result), style="dim")
 
 
 def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
@@ -284,7 +293,7 @@ def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
     parts: list[Table | Text] = [Text(scenario.name, style="bold")]
     labels = _labels(scenario)
     for number, event in enumerate(result.events, start=1):
-        table = _table(
+        table = new_table(
             f"Event {number}: ground-up loss {f.amount(event.loss)} (source {result.source})"
         )
         table.add_column("layer")
@@ -301,7 +310,7 @@ def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
                 step.reason(f.unit),
             )
         parts.append(table)
-    totals = _table(f"The year's totals ({scenario.currency})")
+    totals = new_table(f"The year's totals ({scenario.currency})")
     totals.add_column("party")
     totals.add_column("net absorbed", justify="right")
     if result.costs is not None:
@@ -329,7 +338,7 @@ def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
 
 
 def _premium_table(result: ExplainResult, f: Formatter, labels: dict[str, str]) -> Table:
-    table = _table("Premiums for the year")
+    table = new_table("Premiums for the year")
     table.add_column("layer")
     table.add_column("premium", justify="right")
     table.add_column("paid by")

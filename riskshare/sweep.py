@@ -22,7 +22,7 @@ from riskshare.common_events import (
     load,
     plans_of,
 )
-from riskshare.errors import Problem, RunError, format_loc
+from riskshare.errors import Problem, RunError
 from riskshare.grid import GridError, grid_points, parse_path, parse_set, show_value
 from riskshare.metrics import TVAR_SHARE, SeriesSummary, tail_size
 from riskshare.passes import Streamed
@@ -78,20 +78,15 @@ class SweepPoint:
         if self.valid:
             entry["parties"] = {name: dict(f) for name, f in self.parties.items()}
         else:
-            entry["errors"] = [_problem_text(p) for p in self.errors]
+            entry["errors"] = [p.text for p in self.errors]
         if self.warnings:
-            entry["warnings"] = [_problem_text(p) for p in self.warnings]
+            entry["warnings"] = [p.text for p in self.warnings]
         return entry
-
-
-def _problem_text(problem: Problem) -> str:
-    key = format_loc(problem.loc)
-    return f"{key}: {problem.message}" if key else problem.message
 
 
 def _message(point: SweepPoint, problem: Problem) -> str:
     severity = "warning: " if problem.severity == "warning" else ""
-    return f"point {point.name}: {severity}{_problem_text(problem)}"
+    return f"point {point.name}: {severity}{problem.text}"
 
 
 @dataclass(frozen=True)
@@ -153,7 +148,7 @@ class SweepResult:
                 if sub is not None:
                     entry = entry.get(sub, {})
                 row.append(entry.get(figure, ""))
-            row.append("; ".join(_problem_text(p) for p in point.errors))
+            row.append("; ".join(p.text for p in point.errors))
             rows.append(row)
         return rows
 
