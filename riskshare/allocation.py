@@ -9,15 +9,16 @@ For each layer, in the order written, over arrays holding every event of the blo
    A = min(max(C − aggregate attachment, 0), aggregate limit), a = A − A_previous;
 4. payout p = share × a, added to the layer's party and taken from the subject's owner.
 
-There is no loop over events or years: only over layers, and over an event's rank
-within its year. The work is done in a :class:`YearLayout`: the events put in
-*rank-major* order, every year's first event, then every second event, and so on,
-with the years ordered by how many events they have. The events of rank r then sit
-in one contiguous run, and the years that have an event of rank r are the first
-``m_r`` years of the run of rank r − 1: a running sum within each year is one vector
-addition per rank, and the sum is taken event by event in time order, exactly as
-the spec writes it (and as a year-by-year loop would round it), so a year's figures
-never depend on the other years of its block. Nothing here reads files or prints.
+There is no loop over events: only over layers, over an event's rank within its year,
+and over the few long years summed on their own (below). The work is done in a
+:class:`YearLayout`: the events put in *rank-major* order, every year's first event,
+then every second event, and so on, with the years ordered by how many events they have.
+The events of rank r then sit in one contiguous run, and the years that have an event of
+rank r are the first ``m_r`` years of the run of rank r − 1: a running sum within each
+year is one vector addition per rank, and the sum is taken event by event in time order,
+exactly as the spec writes it (and as a year-by-year loop would round it), so a year's
+figures never depend on the other years of its block. Nothing here reads files or
+prints.
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ class YearLayout:
     ``years`` lists the years that have events, most events first (ties in year
     order); position ``p`` of the layout holds event ``perm[p]`` of the block. A year
     with more than ``ranked`` events keeps its events beyond that rank together, in
-    time order, after all the ranks (``tails``): summing those few long years one by
-    one bounds the number of steps whatever a year loss table holds.
+    time order, after all the ranks (``tails``), once at most :data:`LONG_YEARS` years
+    reach a rank: summing those few years one by one spares a step per rank that only
+    they have. Where more years than that are long (17 years of 50,000 events each, in
+    a year loss table), every rank stays a step.
     """
 
     def __init__(self, year: IntArray | None, n_years: int, counts: IntArray | None = None) -> None:

@@ -1,15 +1,15 @@
 """One block of years as a run needs it: drawn, laid out, allocated, checked, summarised.
 
-:mod:`riskshare.simulation` keeps the general pieces (``events_of_block``, ``allocate``,
-``annual_series``, ``summarise_block``) that ``bad_years`` builds on and that the tests
-use as the plain path. This module is the same work done the fast way, for the blocks
-of ``simulate``, ``compare`` and ``sweep``: the events never leave the rank-major
-layout of :class:`~riskshare.allocation.YearLayout` (a year's sums are added there
-event by event in time order, as ``np.bincount`` adds them in event order, so every
-annual series is the same to the bit), a block drawn once is allocated under every plan
-of a run, the annual series are written into reused matrices, and a block sends back
-only what the run merges: each series' moments and those of its values that can still
-enter the run's kept tail.
+:mod:`riskshare.simulation` keeps the general pieces (``events_of_block``,
+``allocate_block``, ``annual_series``, ``summarise_block``): ``bad_years`` builds on the
+first three, and the tests use them as the plain path. This module is the same work
+done the fast way, for the blocks of ``simulate``, ``compare`` and ``sweep``: the events
+never leave the rank-major layout of :class:`~riskshare.allocation.YearLayout` (a
+year's sums are added there event by event in time order, as ``np.bincount`` adds them
+in event order, so every annual series is the same to the bit), a block drawn once is
+allocated under every plan of a run, the annual series are written into reused
+matrices, and a block sends back only what the run merges: each series' moments and
+those of its values that can still enter the run's kept tail.
 """
 
 from __future__ import annotations
@@ -168,12 +168,16 @@ def run_parts(
             )
         ]
     chunks = list(events.chunks())
+    # what each plan shares with the plan before it; a plan's allocation of each chunk
+    # is kept only where the next plan shares some of it
+    shared = [()] + [
+        shared_layers(plans[i], plans[i - 1], jobs[i - 1].layers) for i in range(1, len(plans))
+    ]
     parts: list[BlockPart] = []
-    previous: list[LaidOut] = []  # the previous plan's allocation of each chunk
+    previous: list[LaidOut] = []
     for i, (plan, job, floor) in enumerate(zip(plans, jobs, floors, strict=True)):
-        shared = shared_layers(plan, plans[i - 1], jobs[i - 1].layers) if i else ()
-        kept: list[LaidOut] | None = [] if i < len(plans) - 1 else None
-        reuse = (previous, shared) if any(shared) else None
+        kept: list[LaidOut] | None = [] if i + 1 < len(plans) and any(shared[i + 1]) else None
+        reuse = (previous, shared[i]) if any(shared[i]) else None
         parts.append(
             _allocate_part(plan, job, first_year, n_years, events.n, chunks, floor, reuse, kept)
         )

@@ -6,14 +6,14 @@ The plan is small, immutable and picklable, so worker processes can receive it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from riskshare.checks import subject_owner
 from riskshare.errors import Problem, ScenarioError
 from riskshare.events import IntArray, SourceSampler, frequency_sampler, severity_sampler
-from riskshare.scenario import EventTable, Scenario, SubjectKind, parse_subject
+from riskshare.scenario import EventTable, Premium, Scenario, SubjectKind, parse_subject
 
 
 @dataclass(frozen=True)
@@ -102,17 +102,12 @@ class Plan:
                     )
                 ]
             )
-        plan = Plan(
-            parties=self.parties,
-            members=self.members,
+        plan = replace(
+            self,
             sources=(*self.sources, "ground_up"),
             bearer=np.append(self.bearer, self.residual),
-            residual=self.residual,
-            layers=self.layers,
-            samplers=self.samplers,
             table=None,
             table_sources=None,
-            budgets=self.budgets,
         )
         return plan, len(self.sources)
 
@@ -197,11 +192,5 @@ def compile_plan(scenario: Scenario) -> Plan:
     )
 
 
-def _premium_value(premium: object) -> float:
-    if premium is None:
-        return 0.0
-    for form in ("amount", "rate_on_line", "loading"):
-        value = getattr(premium, form)
-        if value is not None:
-            return float(value)
-    return 0.0
+def _premium_value(premium: Premium | None) -> float:
+    return 0.0 if premium is None else float(getattr(premium, premium.form))

@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from riskshare.amounts import format_amount, format_share
-from riskshare.checks import subject_owner
 from riskshare.explain import ExplainResult
 from riskshare.metrics import RETURN_PERIODS
+from riskshare.plan import compile_plan
 from riskshare.scenario import Layer, Scenario
 from riskshare.simulation import SimulationResult
 
@@ -174,18 +174,18 @@ def premium_split(
     paid: dict[str, float] = {}
     received: dict[str, float] = {}
     subsidies: dict[str, float] = {}
-    scenario = result.scenario
-    for layer in scenario.layers:
+    plan = compile_plan(result.scenario)  # who pays each premium, as the run charged it
+    for layer in plan.layers:
         premium = result.layers[layer.name].get("premium")
-        if layer.premium is None or not isinstance(premium, float):
+        if layer.premium_form is None or not isinstance(premium, float):
             continue
-        owners = sorted(subject_owner(scenario, layer))
-        payer = layer.premium.payer or (owners[0] if owners else "")
-        subsidised = sum(s.share for s in layer.subsidies)
+        payer, party = plan.parties[layer.payer], plan.parties[layer.party]
+        subsidised = sum(share for _, share in layer.subsidies)
         paid[payer] = paid.get(payer, 0.0) + premium * (1 - subsidised)
-        received[layer.party] = received.get(layer.party, 0.0) + premium
-        for subsidy in layer.subsidies:
-            subsidies[subsidy.party] = subsidies.get(subsidy.party, 0.0) + premium * subsidy.share
+        received[party] = received.get(party, 0.0) + premium
+        for index, share in layer.subsidies:
+            name = plan.parties[index]
+            subsidies[name] = subsidies.get(name, 0.0) + premium * share
     return paid, received, subsidies
 
 

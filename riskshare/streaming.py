@@ -1,13 +1,14 @@
 """A run streamed over its blocks: which passes it takes, with which jobs.
 
-:mod:`riskshare.passes` runs the blocks and merges them; this module decides what a
-run asks of its blocks. Priced (``loading``) premiums need every block's payouts
-before any cost is known. Where the costs' inputs (each party's annual net and each
-charged layer's annual reinstated amount) fit in :data:`COST_CACHE_BYTES`, each worker
-keeps those of its blocks and sums their costs once the premiums are known: one pass.
-Otherwise a first, cheaper pass runs the layers up to the last priced one, and a second
-pass runs the rest. Series that are a monotone image of another (a member's share, a
-cost that is a net plus a fixed premium flow) take their tail from it.
+:mod:`riskshare.passes` runs the blocks and merges them; this module decides what a run
+asks of its blocks. Priced (``loading``) premiums need every block's payouts before any
+cost is known. Where the costs' inputs (each party's annual net and each charged layer's
+annual reinstated amount) fit in :data:`COST_CACHE_BYTES`, each worker keeps those of
+its blocks and sums their costs once the premiums are known: one pass. Otherwise (or
+where a comparison pairs every series of a block), a first, cheaper pass runs the layers
+up to the last priced one, and a second pass runs everything. Series that are a monotone
+image of another (a member's share, a cost that is a net plus a fixed premium flow) take
+their tail from it.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def stream(
     lanes = []
     for i, plan in enumerate(plans):
         later = i in priced_later
-        summaries = new_summaries[i](later or premiums[i] is not None)
+        summaries = new_summaries[i](plan.has_premiums)
         job = BlockJob(
             seed=seed,
             keep=keep,

@@ -1,18 +1,18 @@
 """The largest values of a series, exactly, in groups ordered by value.
 
 A :class:`Tail` keeps the ``keep`` largest of the values offered to it, as a multiset:
-the same values whatever order they arrive in. Offered values first wait as they came
-(a block's tail never needs more); once more than ``keep`` have been offered, they are
-sorted into *groups* by the top 16 bits of an order-preserving key of their float64
-bits (sign, exponent and four bits of mantissa: a group spans a factor of about 1.04),
-each group with its exact count. Dropping the lowest values is then deleting the
-lowest groups and selecting within one: never a pass over the whole tail, nor a copy
-of it. The lowest group may hold a few values too many while values arrive (at most
-an eighth of it); they are dropped before the tail is read. A group whose values are
-all the same (the zeros of a layer that seldom pays, an amount capped by a limit)
-holds them as one value and a count. A first offer many times the tail's size (a
-block's values, before the run knows a floor) is counted group by group, and only the
-top groups that hold the ``keep`` largest are sorted into the tail.
+the same values whatever order they arrive in. Offered values first wait as they came (a
+block's tail never needs more); once more than ``keep`` have been offered, they are
+sorted into *groups* by the top 12, 14 or 16 bits of an order-preserving key of their
+float64 bits (:func:`key_bits`: sign, exponent and up to four bits of mantissa, so a
+group spans a factor of 2 down to about 1.04), each group with its exact count. Dropping
+the lowest values is then deleting the lowest groups and selecting within one: never a
+pass over the whole tail, nor a copy of it. The lowest group may hold a few values too
+many while values arrive (at most an eighth of it); they are dropped before the tail is
+read. A group whose values are all the same (the zeros of a layer that seldom pays, an
+amount capped by a limit) holds them as one value and a count. A first offer many times
+the tail's size (a block's values, before the run knows a floor) is counted group by
+group, and only the top groups that hold the ``keep`` largest are sorted into the tail.
 """
 
 from __future__ import annotations
