@@ -82,8 +82,7 @@ class ScenarioError(RiskshareError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
-        errors = [p for p in self.problems if p.severity == "error"]
-        super().__init__("\n".join(str(p) for p in errors) or "invalid scenario")
+        super().__init__("\n".join(str(p) for p in self.errors) or "invalid scenario")
 
     @property
     def errors(self) -> list[Problem]:

@@ -147,7 +147,12 @@ def _party_columns(plan: Plan) -> list[str]:
 
 
 def _party_amounts(plan: Plan, names: list[str], nets: np.ndarray) -> dict[str, float]:
-    amounts = {party: float(nets[i]) for i, party in enumerate(plan.parties)}
+    return _with_members(plan, names, {p: float(nets[i]) for i, p in enumerate(plan.parties)})
+
+
+def _with_members(plan: Plan, names: list[str], amounts: dict[str, float]) -> dict[str, float]:
+    """Each party's amount and each consortium member's share of its consortium's, in the
+    order of ``names``."""
     for member in plan.members:
         consortium = plan.parties[member.consortium]
         amounts[f"{consortium}/{member.name}"] = member.share * amounts[consortium]
@@ -159,7 +164,7 @@ def _reason(terms: LayerTerms, trace: LayerTrace, e: int) -> tuple[Note, ...]:
     s = float(trace.subject[e])
     occurrence = float(trace.occurrence[e])
     before, after = float(trace.aggregate_before[e]), float(trace.aggregate_after[e])
-    aggregate = terms.has_aggregate or terms.reinstatements is not None
+    aggregate = terms.has_aggregate  # reinstatements set a finite aggregate limit
     capped = math.isfinite(terms.aggregate_limit)
     if s <= 0:
         return (Note("nothing to take: the subject is zero"),)
@@ -224,7 +229,4 @@ def _premium_flows(
             },
             "reinstatement_premiums": charged,
         }
-    for member in plan.members:
-        consortium = plan.parties[member.consortium]
-        cost[f"{consortium}/{member.name}"] = member.share * cost[consortium]
-    return table, {name: cost[name] for name in names}
+    return table, _with_members(plan, names, cost)

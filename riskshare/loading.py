@@ -37,10 +37,7 @@ def load_scenario(source: Source) -> Scenario:
 
 def load_scenario_with_warnings(source: Source) -> tuple[Scenario, list[Problem]]:
     """As :func:`load_scenario`, and the warnings of the valid scenario too."""
-    scenario, problems = _load(source)
-    if scenario is None or any(p.severity == "error" for p in problems):
-        raise ScenarioError(problems)
-    return scenario, problems
+    return _valid(*_load(source))
 
 
 def validate_file(path: str | os.PathLike[str]) -> list[Problem]:
@@ -56,7 +53,11 @@ def load_variant(data: Mapping[str, Any], like: Scenario) -> tuple[Scenario, lis
     ``riskshare sweep`` checks each grid point with it.
     """
     base = Path(like.file).parent if like.file is not None else Path.cwd()
-    scenario, problems = _build(data, None, like.file, base, like.event_table)
+    return _valid(*_build(data, None, like.file, base, like.event_table))
+
+
+def _valid(scenario: Scenario | None, problems: list[Problem]) -> tuple[Scenario, list[Problem]]:
+    """The scenario and its warnings; :class:`ScenarioError` if it has any error."""
     if scenario is None or any(p.severity == "error" for p in problems):
         raise ScenarioError(problems)
     return scenario, problems
