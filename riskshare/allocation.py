@@ -44,10 +44,10 @@ def clean_nets(nets: FloatArray, loss: FloatArray) -> None:
     np.copyto(nets, 0.0, where=np.abs(nets) <= RESIDUE * loss)
 
 
-#: Ranks at which a year counts as long (and is summed on its own) once few years reach them.
+#: The first rank from which the events of the longest years may be set apart.
 LONG_RANK = 32
-#: At most this many long years are summed one by one; below, ranks stay vectorised.
-LONG_YEARS = 16
+#: Set apart once a padded block of them is at most this many times their number.
+LONG_PADDING = 4
 
 
 class YearLayout:
@@ -56,10 +56,12 @@ class YearLayout:
     ``years`` lists the years that have events, most events first (ties in year
     order); position ``p`` of the layout holds event ``perm[p]`` of the block. A year
     with more than ``ranked`` events keeps its events beyond that rank together, in
-    time order, after all the ranks (``tails``), once at most :data:`LONG_YEARS` years
-    reach a rank: summing those few years one by one spares a step per rank that only
-    they have. Where more years than that are long (17 years of 50,000 events each, in
-    a year loss table), every rank stays a step.
+    time order, after all the ranks: the *long block*. Those years are worked as the
+    rows of one padded matrix (a running sum along each row is one ``cumsum``, event
+    by event in time order), so a year loss table with a few very long years costs a
+    step per rank up to ``ranked``, not one per event. ``ranked`` is the first rank from
+    :data:`LONG_RANK` at which the padded block is at most :data:`LONG_PADDING` times
+    the events it holds (or the longest year's count, where none is).
     """
 
     def __init__(self, year: IntArray | None, n_years: int, counts: IntArray | None = None) -> None:
@@ -79,26 +81,30 @@ class YearLayout:
         most = int(sorted_counts[0]) if n else 0
         hist = np.bincount(sorted_counts, minlength=most + 1)
         reaching = len(self.years) - np.cumsum(hist)[:most]  # years with more than r events
+        beyond = np.cumsum(reaching[::-1])[::-1]  # events of rank r or more
         ranked = most
         for r in range(LONG_RANK, most):
-            if reaching[r] <= LONG_YEARS:
+            if int(reaching[r]) * (most - r) <= LONG_PADDING * int(beyond[r]):
                 ranked = r
                 break
         self.ranked = ranked
         self.sizes: list[int] = [int(m) for m in reaching[:ranked]]
-        self.offsets: list[int] = np.concatenate(([0], np.cumsum(self.sizes))).tolist()
+        self.offsets: list[int] = [0, *np.cumsum(self.sizes, dtype=np.intp).tolist()]
         #: (start, size) of the run of each rank: the events of rank r of the first size years
         self.runs = [(self.offsets[r], size) for r, size in enumerate(self.sizes)]
         perm = np.empty(n, dtype=np.intp)
         for r, (start, size) in enumerate(self.runs):
             np.add(year_first[:size], r, out=perm[start : start + size])
-        self.tails: list[tuple[int, int, int]] = []  # (layout start, length, year position)
-        position = self.offsets[-1]
-        for i in range(int(reaching[ranked]) if ranked < most else 0):
-            length = int(sorted_counts[i]) - ranked
-            perm[position : position + length] = np.arange(length) + (year_first[i] + ranked)
-            self.tails.append((position, length, i))
-            position += length
+        # the long block: years 0 .. long - 1 (in ``years`` order), their events past
+        # rank ``ranked``, row after row, from layout position ``long_start``
+        self.long = long = int(reaching[ranked]) if ranked < most else 0
+        self.long_start = start = self.offsets[-1]
+        self.long_lengths = lengths = sorted_counts[:long] - ranked
+        self.long_cells = np.arange(most - ranked)[None, :] < lengths[:, None]
+        row_starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if long else lengths
+        self.long_firsts = start + row_starts  # each row's first position
+        within = np.arange(n - start) - np.repeat(row_starts, lengths)
+        perm[start:] = np.repeat(year_first[:long] + ranked, lengths) + within
         self.perm = perm
         self._inverse: IndexArray | None = None
         self._last: IndexArray | None = None
@@ -111,8 +117,7 @@ class YearLayout:
             counts = np.minimum(self.counts, self.ranked)
             starts = np.asarray(self.offsets, dtype=np.intp)
             last = starts[np.maximum(counts - 1, 0)] + np.arange(len(self.years))
-            for start, length, i in self.tails:
-                last[i] = start + length - 1
+            last[: self.long] = self.long_firsts + self.long_lengths - 1
             self._last = last
         return self._last
 
@@ -123,8 +128,7 @@ class YearLayout:
             year_of = np.empty(self.n, dtype=np.intp)
             for start, size in self.runs:
                 year_of[start : start + size] = np.arange(size)
-            for start, length, i in self.tails:
-                year_of[start : start + length] = i
+            year_of[self.long_start :] = np.repeat(np.arange(self.long), self.long_lengths)
             self._year_of = year_of
         return self._year_of
 
@@ -143,12 +147,11 @@ class YearLayout:
                 values[start : start + size],
                 out=out[start : start + size],
             )
-        for start, length, i in self.tails:
-            work = np.empty(length + 1)
-            work[0] = out[offsets[-2] + i]
-            work[1:] = values[start : start + length]
-            np.cumsum(work, out=work)
-            out[start : start + length] = work[1:]
+        if self.long:
+            # each long year's row: its sum at rank ``ranked - 1``, then its events
+            rows = self._long_rows(values, out[offsets[-2] : offsets[-2] + self.long])
+            np.cumsum(rows, axis=-1, out=rows)
+            out[self.long_start :] = rows[..., 1:][..., self.long_cells]
         return out
 
     def previous(self, values: FloatArray, out: FloatArray) -> FloatArray:
@@ -159,9 +162,10 @@ class YearLayout:
         for r in range(1, len(sizes)):
             start, size = offsets[r], sizes[r]
             out[start : start + size] = values[offsets[r - 1] : offsets[r - 1] + size]
-        for start, length, i in self.tails:
-            out[start] = values[offsets[-2] + i]
-            out[start + 1 : start + length] = values[start : start + length - 1]
+        if self.long:
+            start = self.long_start
+            out[start:] = values[start - 1 : -1]
+            out[self.long_firsts] = values[offsets[-2] : offsets[-2] + self.long]
         return out
 
     def year_sums(self, values: FloatArray, out: FloatArray | None = None) -> FloatArray:
@@ -174,11 +178,10 @@ class YearLayout:
             out.fill(0.0)
         for start, size in self.runs:
             out[..., :size] += values[..., start : start + size]
-        for start, length, i in self.tails:
-            work = np.empty((*values.shape[:-1], length + 1))
-            work[..., 0] = out[..., i]
-            work[..., 1:] = values[..., start : start + length]
-            out[..., i] = np.cumsum(work, axis=-1)[..., -1]
+        if self.long:
+            rows = self._long_rows(values, out[..., : self.long])
+            sums = np.cumsum(rows, axis=-1)
+            out[..., : self.long] = sums[..., np.arange(self.long), self.long_lengths]
         return out
 
     def year_max(self, values: FloatArray) -> FloatArray:
@@ -186,9 +189,19 @@ class YearLayout:
         out = np.array(values[: self.sizes[0]]) if self.sizes else np.zeros(0)
         for start, size in self.runs[1:]:
             np.maximum(out[:size], values[start : start + size], out=out[:size])
-        for start, length, i in self.tails:
-            out[i] = max(out[i], float(values[start : start + length].max()))
+        if self.long:
+            rows = np.full(self.long_cells.shape, -np.inf)
+            rows[self.long_cells] = values[self.long_start :]
+            np.maximum(out[: self.long], rows.max(axis=-1), out=out[: self.long])
         return out
+
+    def _long_rows(self, values: FloatArray, first: FloatArray) -> FloatArray:
+        """The long block as rows (padded with zeros), each led by ``first``'s value."""
+        cells = self.long_cells
+        rows = np.zeros((*values.shape[:-1], *cells.shape[:-1], cells.shape[-1] + 1))
+        rows[..., 0] = first
+        rows[..., 1:][..., cells] = values[..., self.long_start :]
+        return rows
 
     def year_any(self, flags: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         """Whether some event of each year has its flag set (``years`` order)."""

@@ -19,7 +19,7 @@ from strategies import Case, build, cases, fast_allocation, sampled_scenarios, t
 
 from riskshare import events as events_module
 from riskshare import simulation
-from riskshare.allocation import allocate
+from riskshare.allocation import YearLayout, allocate
 from riskshare.plan import compile_plan
 from riskshare.scenario import Scenario
 from riskshare.simulation import events_of_block, simulate
@@ -191,3 +191,41 @@ def test_the_reference_is_not_fooled_by_the_pinned_cases() -> None:
     ref = reference.run(one_layer(*EXACT_LIMIT), 2)
     assert ref.figures["layers"]["L"]["prob_exhaust"] == 0.5  # type: ignore[index]
     assert math.isclose(ref.layer["L"][1], 10_000.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 5), st.integers(30, 120)),  # short and long years
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_layout_sums_each_year_in_time_order(counts: list[int], seed: int) -> None:
+    """Running sums, previous values, year sums and maxima, the last event and the
+    year of each event, in the rank-major layout with its long block, equal a loop over
+    each year's events in time order, to the bit."""
+    layout = YearLayout(None, len(counts), np.array(counts, dtype=np.int64))
+    values = np.random.default_rng(seed).lognormal(0.0, 2.0, layout.n)
+    laid = values[layout.perm]
+    running, previous = np.empty(layout.n), np.empty(layout.n)
+    layout.cumsum(laid, running)
+    layout.previous(laid, previous)
+    sums, maxima = layout.year_sums(laid), layout.year_max(laid)
+    matrix_sums = layout.year_sums(np.stack([laid, 2 * laid]))
+    inverse = np.argsort(layout.perm)
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    for at, year in enumerate(layout.years):
+        events = range(starts[year], starts[year + 1])
+        total, before = 0.0, 0.0
+        for event in events:
+            position = inverse[event]
+            total += values[event]
+            assert running[position] == total
+            assert previous[position] == before
+            assert layout.year_of[position] == at
+            before = values[event]
+        assert sums[at] == total == matrix_sums[0, at]
+        assert maxima[at] == values[starts[year] : starts[year + 1]].max()
+        assert layout.last[at] == inverse[starts[year + 1] - 1]
