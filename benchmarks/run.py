@@ -6,7 +6,7 @@ the command line, end to end, with 1 and with 2 workers, and prints a table:
 - wall: seconds from launching ``riskshare simulate`` to its exit (start-up included);
 - run: the run's own time (the JSON's ``simulation.seconds``: allocation and figures);
 - events/s: events simulated per second of wall time;
-- peak memory: the largest sum, over the process and its workers, of their
+- peak memory (MB of 10^6 bytes): the largest sum, over the process and its workers, of their
   proportional set sizes (PSS: a page shared by n processes counts 1/n in each), sampled
   every 50 ms (reading them costs the run little at that pace);
 - floor: numpy alone drawing the same frequency and severity variates, plus one read
@@ -227,8 +227,8 @@ def table(rows: list[Measured], reference: tuple[float, float] | None, commit: s
     for r in rows:
         lines.append(
             f"| {r.workload} | {r.years:,} | {r.events:,} | {r.workers} | {r.wall:.2f} "
-            f"| {r.run:.2f} | {r.events_per_second / 1e6:.2f} M | {r.peak_bytes / 2**20:,.0f} MB "
-            f"| {r.floor:.2f} | {r.times_floor:.1f}× | {r.others:.2f} |"
+            f"| {r.run:.2f} | {r.events_per_second / 1e6:.2f} M | {r.peak_bytes / 1e6:,.0f} MB "
+            f"| {r.floor:.3f} | {r.times_floor:.1f}× | {r.others:.2f} |"
         )
     lines.append("")
     if any(r.others > BUSY for r in rows):

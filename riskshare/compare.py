@@ -29,7 +29,7 @@ from riskshare.common_events import (
 )
 from riskshare.errors import RunError
 from riskshare.events import FloatArray
-from riskshare.metrics import SeriesSummary, tail_size
+from riskshare.metrics import TAIL_SHARE, SeriesSummary, tail_size
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
 from riskshare.simulation import (
@@ -299,7 +299,7 @@ def compare(
         plans,
         seed,
         years,
-        keep,
+        TAIL_SHARE,
         [partial(new_summaries, plan, keep) for plan in plans],
         workers=workers,
         progress=progress,

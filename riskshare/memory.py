@@ -32,6 +32,7 @@ import numpy as np
 
 from riskshare.errors import RunError
 from riskshare.events import BLOCK_YEARS
+from riskshare.metrics import TAIL_SHARE, tail_size
 from riskshare.passes import tail_bytes, tails_in_workers
 from riskshare.plan import Plan
 from riskshare.scenario import Scenario
@@ -88,13 +89,14 @@ def estimate(
     plans: Sequence[Plan],
     years: int,
     workers: int,
-    keep: int | None = None,
+    tail_share: float = TAIL_SHARE,
     paired: bool = False,
 ) -> Estimate:
     """The peak memory of a run of ``years`` years on ``workers`` processes: of
     ``scenario`` (``plans`` its one plan), or of several plans on its events (``compare``,
-    ``sweep``, ``paired`` for compare's paired differences), each keeping ``keep``
-    values of each series' tail (default: ``simulate``'s)."""
+    ``sweep``, ``paired`` for compare's paired differences), each keeping the largest
+    ``tail_share`` of the years of each series (default: ``simulate``'s 10%; a sweep's
+    1%)."""
     block_years = min(years, BLOCK_YEARS)
     events = events_per_block(scenario, plans[0], years)
     block = events * EVENT_BYTES
@@ -107,7 +109,7 @@ def estimate(
         # layers, costs, members' costs and reinstated amounts
         series = 2 + 2 * (len(plan.parties) + len(plan.members)) + 2 * len(plan.layers)
         block += 2 * 8 * block_years * series
-        tails = tail_bytes(plan, years, keep)
+        tails = tail_bytes(plan, years, tail_size(years, tail_share))
         kept += tails
         # a block's values waiting to be grouped, and the lowest groups' surplus
         slack += tails // 8 + 8 * block_years * series
@@ -153,14 +155,14 @@ def check(
     plans: Sequence[Plan],
     years: int,
     workers: int,
-    keep: int | None = None,
+    tail_share: float = TAIL_SHARE,
     paired: bool = False,
 ) -> Estimate:
     """The run's :func:`estimate`; a :class:`RunError` saying what to change where it
     cannot fit."""
 
     def need(years: int, workers: int) -> Estimate:
-        return estimate(scenario, plans, years, workers, keep, paired)
+        return estimate(scenario, plans, years, workers, tail_share, paired)
 
     found = need(years, workers)
     have = available()
@@ -172,14 +174,14 @@ def check(
     fitting = _fitting_years(lambda y: need(y, workers).total, years, HEADROOM * have)
     if fitting:
         advice.append(f"run at most about {fitting:,} years")
-    advice.append("or run it on a machine with more memory")
+    advice.append("run it on a machine with more memory")
     what = f"a run of {years:,} years"
     if len(plans) > 1:
         what += f" of {len(plans)} scenarios"
     raise RunError(
         f"{what} on {workers} worker{'s' if workers != 1 else ''} needs "
         f"about {_size(found.total)} ({found.describe()}), and only {_size(have)} is "
-        f"available: {', '.join(advice)}"
+        f"available: {', '.join(advice[:-1])}{', or ' if len(advice) > 1 else ''}{advice[-1]}"
     )
 
 
@@ -198,9 +200,10 @@ def _fitting_years(total: Callable[[int], int], years: int, budget: float) -> in
 
 
 def _size(count: int) -> str:
-    if count >= 2**30:
-        return f"{count / 2**30:.1f} GB"
-    return f"{count / MB:,.0f} MB"
+    """Bytes in decimal units, as the memory targets are written (1 GB = 10^9 bytes)."""
+    if count >= 10**9:
+        return f"{count / 10**9:.1f} GB"
+    return f"{count / 10**6:,.0f} MB"
 
 
 __all__ = ["COST_CACHE_BYTES", "Estimate", "available", "check", "estimate"]

@@ -15,7 +15,7 @@ from riskshare.allocation import Allocation, allocate, clean_nets
 from riskshare.blocks import charged_layers, cost_series, premium_flows, reinstatement_rates
 from riskshare.errors import RunError
 from riskshare.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
-from riskshare.metrics import SeriesSummary, share_of, tail_size
+from riskshare.metrics import TAIL_SHARE, SeriesSummary, share_of, tail_size
 from riskshare.parallel import cores
 from riskshare.passes import Paired, Pairing, Streamed
 from riskshare.plan import Plan, compile_plan
@@ -281,7 +281,7 @@ def simulate(
         [plan],
         seed,
         years,
-        keep,
+        TAIL_SHARE,
         [partial(new_summaries, plan, keep)],
         workers=workers,
         progress=progress,
@@ -296,7 +296,7 @@ def run_plans(
     plans: Sequence[Plan],
     seed: int,
     years: int,
-    keep: int,
+    tail_share: float,
     new_summaries: Sequence[Summaries],
     *,
     workers: int | None = None,
@@ -307,17 +307,18 @@ def run_plans(
     one, or ``compare``'s and ``sweep``'s several on ``scenario``'s events), each block
     drawn once; on ``workers`` processes, after a check that the run fits in memory.
 
-    Each series keeps ``keep`` of its largest values; ``new_summaries`` and ``pairing``
-    are :func:`riskshare.streaming.stream`'s.
+    Each series keeps the largest ``tail_share`` of its years (``tail_size``), as the
+    summaries ``new_summaries`` make do; ``new_summaries`` and ``pairing`` are
+    :func:`riskshare.streaming.stream`'s.
     """
     spans = block_spans(years)
     processes = min(resolve_workers(workers, years), len(spans))
-    memory.check(scenario, plans, years, processes, keep, paired=pairing is not None)
+    memory.check(scenario, plans, years, processes, tail_share, paired=pairing is not None)
     return stream(
         plans,
         seed,
         spans,
-        keep,
+        tail_size(years, tail_share),
         BALANCE_TOLERANCE,
         new_summaries,
         workers=processes,

@@ -267,7 +267,7 @@ def _run(
         plans,
         seed,
         years,
-        keep,
+        TAIL_SHARE,
         [_summaries(plan, keep) for plan in plans],
         workers=workers,
         progress=progress,
