@@ -3,8 +3,9 @@
 A run's figures say how bad each party's own bad year is, but not who pays when the
 programme as a whole has a bad year: that needs the parties' amounts year by year
 beside the total, which a run does not keep. So this module allocates the run's
-years again (same scenario, seed and number of years, hence the same events) and keeps,
-for the years with the largest totals, each party's net amount. The split at 1-in-T is
+years again (same scenario, seed and number of years, hence the same events, on the
+run's workers) and keeps, for the years with the largest totals, each party's net
+amount. The split at 1-in-T is
 the average split of the years ranked around the total's 1-in-T year, scaled to the
 reported 1-in-T total so that the parts add up to it exactly.
 """
@@ -12,14 +13,14 @@ reported 1-in-T total so that the parts add up to it exactly.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from riskshare.events import FloatArray, block_spans
-from riskshare.metrics import RETURN_PERIODS
+from riskshare.events import FloatArray
+from riskshare.metrics import RETURN_PERIODS, SeriesSummary, tail_size
 from riskshare.plan import compile_plan
-from riskshare.simulation import SimulationResult, allocate_block, annual_series
+from riskshare.simulation import SimulationResult, run_plans
 
 #: The bad years the report shows.
 BAD_YEAR_PERIODS = (10, 100, 200)
@@ -93,22 +94,41 @@ def _level(result: SimulationResult, period: int, chosen_totals: FloatArray) -> 
 
 
 def _top_years(result: SimulationResult, keep: int) -> tuple[FloatArray, FloatArray]:
-    """The ``keep`` largest annual totals, descending, and each party's amount in those years."""
+    """The ``keep`` largest annual totals, descending, and each party's amount in those years.
+
+    The run's years are allocated again, on the run's path and workers: each worker
+    picks the largest totals of its blocks, and they are merged in block order.
+    """
     plan = compile_plan(result.scenario)
+    # premiums move no loss: without them the run takes no pass to price them
+    plan = replace(plan, layers=tuple(replace(t, premium_form=None) for t in plan.layers))
     columns = [f"party:{i}" for i in range(len(plan.parties))]
-    kept_totals = np.zeros(0)
-    kept_parties = np.zeros((0, len(columns)))
-    for block, (first, n_years) in enumerate(block_spans(result.years)):
-        allocation, _ = allocate_block(plan, result.seed, block, first, n_years)
-        series = annual_series(plan, allocation, None)
-        totals = np.concatenate((kept_totals, series["total"]))
-        parties = np.vstack((kept_parties, np.column_stack([series[c] for c in columns])))
-        if len(totals) > keep:
-            top = np.argpartition(-totals, keep - 1)[:keep] if keep > 0 else np.zeros(0, int)
-            totals, parties = totals[top], parties[top]
-        kept_totals, kept_parties = totals, parties
-    order = np.argsort(-kept_totals, kind="stable")
-    return kept_totals[order], kept_parties[order]
+    kept = [np.zeros(0), np.zeros((0, len(columns)))]
+    keep_none = tail_size(result.years, 0.0)  # the run keeps no tail to speak of
+
+    def summaries(_with_costs: bool) -> dict[str, SeriesSummary]:
+        return {key: SeriesSummary(keep_none) for key in ("total", *columns)}
+
+    def largest(totals: FloatArray, parties: FloatArray) -> tuple[FloatArray, FloatArray]:
+        if len(totals) <= keep:
+            return totals, parties
+        top = np.argpartition(-totals, keep - 1)[:keep] if keep > 0 else np.zeros(0, int)
+        return totals[top], parties[top]
+
+    def pick(_block: int, series: list[dict[str, FloatArray]]) -> tuple[FloatArray, FloatArray]:
+        years = series[0]
+        return largest(years["total"], np.column_stack([years[c] for c in columns]))
+
+    def merge(_block: int, found: tuple[FloatArray, FloatArray]) -> None:
+        totals, parties = largest(
+            np.concatenate((kept[0], found[0])), np.vstack((kept[1], found[1]))
+        )
+        kept[:] = [totals, parties]
+
+    run_plans(result.scenario, [plan], result.seed, result.years, 0.0, [summaries],
+              pairing=(pick, merge))  # fmt: skip
+    order = np.argsort(-kept[0], kind="stable")
+    return kept[0][order], kept[1][order]
 
 
 def _number(value: object) -> float:
