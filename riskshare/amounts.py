@@ -25,12 +25,11 @@ _MULTIPLIERS: dict[str, float] = {
 _EXPONENTS: dict[str, int] = {unit: round(math.log10(m)) for unit, m in _MULTIPLIERS.items()}
 _WIDE = Context(prec=40, traps=[])  # exact enough; too large becomes Infinity, not an error
 
-_AMOUNT = re.compile(
-    r"""^\s*
-    (?P<number>[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?)
-    \s*(?P<unit>[kKmMbB]|[bB][nN]|万|亿)?\s*$""",
-    re.VERBOSE,
-)
+_NUMBER = r"[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?"
+_UNIT = r"[kKmMbB]|[bB][nN]|万|亿"
+_AMOUNT = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>{_UNIT})?\s*$")
+#: The same, as the JSON Schema's pattern for an amount written as a string.
+AMOUNT_PATTERN = rf"^\s*(?:{_NUMBER})\s*(?:{_UNIT})?\s*$"
 
 _SHARE = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*%\s*$")
 

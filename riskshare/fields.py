@@ -7,33 +7,31 @@ and the frozen, unknown-key-refusing base model every part of a scenario uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from riskshare.amounts import parse_amount, parse_share
+from riskshare.amounts import AMOUNT_PATTERN, parse_amount, parse_share
 
 
-def _amount(value: object) -> float:
-    try:
-        return parse_amount(value)
-    except ValueError as error:
-        raise PydanticCustomError("amount", str(error)) from None
+def _parsed(kind: str, parse: Callable[[object], float]) -> Callable[[object], float]:
+    """A validator that parses a value, its ``ValueError`` a pydantic error of ``kind``."""
+
+    def validate(value: object) -> float:
+        try:
+            return parse(value)
+        except ValueError as error:
+            raise PydanticCustomError(kind, str(error)) from None
+
+    return validate
 
 
-def _limit(value: object) -> float:
-    try:
-        return parse_amount(value, allow_unlimited=True)
-    except ValueError as error:
-        raise PydanticCustomError("amount", str(error)) from None
-
-
-def _share(value: object) -> float:
-    try:
-        return parse_share(value)
-    except ValueError as error:
-        raise PydanticCustomError("share", str(error)) from None
+_amount = _parsed("amount", parse_amount)
+_limit = _parsed("amount", partial(parse_amount, allow_unlimited=True))
+_share = _parsed("share", parse_share)
 
 
 def _rate(value: object) -> float:
@@ -71,7 +69,7 @@ _AMOUNT_SCHEMA = {
         {"type": "number", "minimum": 0},
         {
             "type": "string",
-            "pattern": r"^\s*[0-9.][0-9_.]*([eE][-+]?[0-9]+)?\s*(k|K|m|M|b|B|bn|Bn|BN|万|亿)?\s*$",
+            "pattern": AMOUNT_PATTERN,
         },
     ],
     "description": "an amount: a number, or a number with a unit k, M, B/bn, 万 or 亿",

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
-from riskshare.amounts import format_amount, format_share, parse_amount, parse_share
+from riskshare.amounts import (
+    AMOUNT_PATTERN,
+    format_amount,
+    format_share,
+    parse_amount,
+    parse_share,
+)
 
 
 @pytest.mark.parametrize(
@@ -169,3 +176,18 @@ def test_formatted_amounts_read_back(text: str) -> None:
 )
 def test_format_share(value: float, text: str) -> None:
     assert format_share(value) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["5M", "5m", "1.2B", "1.2bn", "5bN", "500万", "3亿", "1e9", "1_000_000", ".5M", " 5 M ",
+     "1.2.3", "5MM", "abc", "-5", "", "5 M B", "1e", "万"],
+)  # fmt: skip
+def test_the_schema_accepts_the_amounts_the_parser_does(text: str) -> None:
+    """Editors check amounts with the JSON Schema's pattern; it must agree with the parser."""
+    try:
+        parse_amount(text)
+        parsed = True
+    except ValueError:
+        parsed = False
+    assert bool(re.match(AMOUNT_PATTERN, text)) == parsed
