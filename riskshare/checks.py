@@ -81,11 +81,12 @@ def _sources(scenario: Scenario) -> Iterator[Problem]:
         seen.setdefault(source.name, i)
         if source.bearer is not None and source.bearer not in scenario.parties:
             yield _unknown_party(("events", i, "bearer"), source.bearer, scenario)
+    table = scenario.event_table
+    in_file = set(table.source) if table is not None else set()
     for name, spec in (scenario.sources or {}).items():
         if spec.bearer is not None and spec.bearer not in scenario.parties:
             yield _unknown_party(("sources", name, "bearer"), spec.bearer, scenario)
-        table = scenario.event_table
-        if table is not None and name not in set(table.source):
+        if table is not None and name not in in_file:
             yield Problem(
                 ("sources", name),
                 f"source `{name}` does not appear in the events file's `source` column",
@@ -101,7 +102,7 @@ def _residual(scenario: Scenario) -> Iterator[Problem]:
     needed = any(b is None for b in scenario.source_bearers().values())
     if not needed or scenario.residual_party() is not None:
         return
-    enterprises = [n for n, p in scenario.parties.items() if p.kind.value == "enterprise"]
+    enterprises = scenario.enterprises()
     found = (
         "there is no enterprise party"
         if not enterprises

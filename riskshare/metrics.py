@@ -243,22 +243,15 @@ class SeriesSummary:
 
     def quantile(self, q: float) -> float:
         """numpy's default (linear) quantile of the whole series, from its largest values."""
-        n = self.n
-        length = self.tail_length
-        virtual = (n - 1) * q
-        below = math.floor(virtual)
-        offset = n - length
-        if below < offset:
+        virtual = (self.n - 1) * q
+        low, high = self._positions(q)
+        if low < 0:
             raise ValueError(f"quantile {q} lies below the kept tail of the series")
-        if virtual >= n - 1:
-            # numpy takes index -1 on both sides and a weight of virtual - (-1): the same
-            # arithmetic here gives the same bits (0.0 for -0.0 at the top of n > 1 years).
-            a = b = self._value_at(length - 1)
-            gamma = virtual + 1
-        else:
-            a = self._value_at(below - offset)
-            b = self._value_at(below - offset + 1)
-            gamma = virtual - below
+        a, b = self._value_at(low), self._value_at(high)
+        # at the top numpy takes index -1 on both sides and a weight of virtual - (-1): the
+        # same arithmetic here gives the same bits (0.0 for -0.0 at the top of n > 1 years)
+        top = virtual >= self.n - 1
+        gamma = virtual + 1 if top else virtual - math.floor(virtual)
         diff = b - a
         if gamma >= 0.5:
             return float(b - diff * (1 - gamma))

@@ -208,8 +208,12 @@ class Scenario(Model):
         """The residual party: as written, or the only enterprise (None if undecided)."""
         if self.residual is not None:
             return self.residual
-        enterprises = [n for n, p in self.parties.items() if p.kind is PartyKind.enterprise]
+        enterprises = self.enterprises()
         return enterprises[0] if len(enterprises) == 1 else None
+
+    def enterprises(self) -> list[str]:
+        """The names of the ``enterprise`` parties, in the order written."""
+        return [n for n, p in self.parties.items() if p.kind is PartyKind.enterprise]
 
     def header(self) -> dict[str, object]:
         """The ``scenario`` entry of every JSON document: name, file and currency."""
