@@ -252,7 +252,8 @@ class Allocation:
     nets: FloatArray  # (parties, events): each party's net absorbed amount
     reinstated: FloatArray  # (layers, events): R_i, the payout reinstated (at 100%)
     year_end_aggregate: FloatArray  # (layers, years): A at the year's last event
-    limit_hit: FloatArray  # (layers, years): 1 where some event reached the per-event limit
+    limit_hit: FloatArray  # (layers, years): 1 where an event reached the per-event limit (a
+    # layer without an aggregate limit; for the others, exhaustion is the aggregate's)
     traces: tuple[LayerTrace, ...] | None
 
 
@@ -419,17 +420,19 @@ def allocate_laid_out(
         subject = _subject(layer, loss, source, payouts, nets, work, residue)
         occurrence = work.occurrence
         np.subtract(subject, layer.attachment, out=occurrence)
-        if math.isfinite(layer.limit):
+        below_franchise = subject < layer.franchise if layer.franchise > 0 else None
+        # read only where no aggregate limit says when the layer is exhausted
+        if math.isfinite(layer.limit) and not math.isfinite(layer.aggregate_limit):
             reached = np.greater_equal(occurrence, layer.limit, out=work.flags)
-            if layer.franchise > 0:
-                reached &= subject >= layer.franchise
+            if below_franchise is not None:
+                reached &= ~below_franchise
             if reached.any():
                 limit_hit[j] = layout.year_any(reached)
         _clip(occurrence, layer.limit)
-        if layer.franchise > 0:
-            np.copyto(occurrence, 0.0, where=subject < layer.franchise)
+        if below_franchise is not None:
+            np.copyto(occurrence, 0.0, where=below_franchise)
         payout = payouts[j]
-        if layer.has_aggregate or layer.reinstatements is not None:
+        if layer.has_aggregate:  # reinstatements set a finite aggregate limit
             after = layout.cumsum(occurrence, work.after if not trace else np.empty(n))
             np.subtract(after, layer.aggregate_attachment, out=after)
             _clip(after, layer.aggregate_limit)
