@@ -114,7 +114,9 @@ def test_an_events_file_is_shared_too(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = compare([YLT, variant])
-    assert all(d.difference == 0 for d in all_differences(result))
+    differences = all_differences(result)
+    assert differences and all(d.difference == 0 for d in differences)
+    assert result.events == riskshare.load_scenario(YLT).event_table.loss.size  # type: ignore[union-attr]
 
 
 # --- the standard errors --------------------------------------------------------------

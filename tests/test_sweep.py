@@ -231,7 +231,11 @@ def test_cli_sweep_prints_one_row_per_point(scenario_file: Path) -> None:
     assert (
         "Expected annual loss" in result.stdout and "P(annual outlay over budget)" in result.stdout
     )
-    assert "100M" in result.stdout and "200M" in result.stdout
+    rows = [
+        line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["1"], ["2"])
+    ]
+    tables = 6  # the figures' tables, then the budget's
+    assert [row[:2] for row in rows] == [["1", "100M"], ["2", "200M"]] * tables
 
 
 def test_cli_sweep_writes_csv_and_json(scenario_file: Path, tmp_path: Path) -> None:
