@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Context, Decimal
 
 UNLIMITED = "unlimited"
@@ -53,7 +54,7 @@ def parse_amount(value: object, *, allow_unlimited: bool = False) -> float:
             hint = " (write unlimited for no limit)" if allow_unlimited else ""
             raise ValueError(f"must be a finite amount{hint}")
         if number < 0:
-            raise ValueError(f"must not be negative (got {_plain(value)})")
+            raise ValueError(f"must not be negative (got {show(value)})")
         return number
     if isinstance(value, str):
         text = value.strip()
@@ -76,7 +77,7 @@ def parse_amount(value: object, *, allow_unlimited: bool = False) -> float:
         if math.isinf(result):
             raise ValueError(f"is too large to be an amount: {value!r}")
         return result
-    raise ValueError(f"must be an amount such as 5M or 3亿, not a {_kind(value)}")
+    raise ValueError(f"must be an amount such as 5M or 3亿, not {describe(value)}")
 
 
 def parse_share(value: object) -> float:
@@ -90,8 +91,8 @@ def parse_share(value: object) -> float:
     if isinstance(value, (int, float)):
         number = float(value)
         if math.isnan(number) or number < 0 or number > 1:
-            hint = f"; write {_plain(value)}% for a percentage" if 1 < number <= 100 else ""
-            raise ValueError(f"must be between 0 and 1 (or 0% and 100%), got {_plain(value)}{hint}")
+            hint = f"; write {show(value)}% for a percentage" if 1 < number <= 100 else ""
+            raise ValueError(f"must be between 0 and 1 (or 0% and 100%), got {show(value)}{hint}")
         return number
     if isinstance(value, str):
         match = _SHARE.match(value)
@@ -108,23 +109,31 @@ def parse_share(value: object) -> float:
         if percent > 100:
             raise ValueError(f"must be at most 100% (got {value.strip()})")
         return percent / 100.0
-    raise ValueError(f"must be a share such as 80% or 0.8, not a {_kind(value)}")
+    raise ValueError(f"must be a share such as 80% or 0.8, not {describe(value)}")
 
 
-def _plain(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, (list, tuple)):
-        return "list"
+def describe(value: object) -> str:
+    """A value as a message names it: ``the number 5``, ``a list``, ``an empty value (null)``."""
     if value is None:
-        return "null (nothing)"
-    return type(value).__name__
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return f"the boolean {show(value)}"
+    if isinstance(value, (int, float)):
+        return f"the number {show(value)}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return "a list" if isinstance(value, Sequence) else "a value"
+
+
+def show(value: object) -> str:
+    """A value as a message quotes it: ``true``, ``5`` (not ``5.0``), ``'5MM'``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 _UNIT_STEPS: tuple[tuple[float, str], ...] = ((1e9, "B"), (1e6, "M"), (1e3, "k"))

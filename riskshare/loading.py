@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from riskshare import yaml12
+from riskshare.amounts import describe
 from riskshare.checks import check_scenario
 from riskshare.errors import Problem, ScenarioError
 from riskshare.events_file import read_events
-from riskshare.messages import describe, validation_problems
+from riskshare.messages import validation_problems
 from riskshare.scenario import EventTable, Scenario
 
 Source = str | os.PathLike[str] | Mapping[str, Any]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import UnionType
@@ -12,6 +11,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from riskshare.amounts import describe, show
 from riskshare.errors import Loc, Problem
 from riskshare.scenario import Scenario
 
@@ -127,10 +127,10 @@ def _message(error: _Error) -> str:
         return f"must be {_EXPECTED[kind]}, not {describe(value)}{hint}"
     if kind in _BOUNDS:
         bound, words = _BOUNDS[kind]
-        return f"must be {words} {_show(ctx.get(bound))} (got {_show(value)})"
+        return f"must be {words} {show(ctx.get(bound))} (got {show(value)})"
     if kind in ("enum", "literal_error"):
         choices = str(ctx.get("expected", "")).replace("'", "")
-        return f"must be one of {choices} (got {_show(value)})"
+        return f"must be one of {choices} (got {show(value)})"
     if kind in ("too_short", "string_too_short"):
         if isinstance(value, str):
             return "must not be empty"
@@ -180,23 +180,3 @@ def _options(kind: Any) -> list[Any]:
 
 def _is_list(value: object) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, str)
-
-
-def describe(value: object) -> str:
-    if value is None:
-        return "an empty value (null)"
-    if isinstance(value, bool):
-        return f"the boolean {_show(value)}"
-    if isinstance(value, (int, float)):
-        return f"the number {_show(value)}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    return "a mapping" if isinstance(value, Mapping) else "a list" if _is_list(value) else "a value"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return str(int(value))
-    return repr(value) if isinstance(value, str) else str(value)

@@ -74,7 +74,7 @@ def test_two_decimal_amounts_are_exact_in_every_unit() -> None:
         ),
         ("1e400", "is too large to be an amount: '1e400'"),
         (True, "must be an amount such as 5M or 3亿, not true"),
-        (None, "must be an amount such as 5M or 3亿, not a null (nothing)"),
+        (None, "must be an amount such as 5M or 3亿, not an empty value (null)"),
         ([1], "must be an amount such as 5M or 3亿, not a list"),
         ({"a": 1}, "must be an amount such as 5M or 3亿, not a mapping"),
     ],
@@ -126,7 +126,7 @@ def test_shares(value: object, expected: float) -> None:
         ),
         ("abc", "is not a share: 'abc'; write a percentage such as 80% or a fraction such as 0.8"),
         (True, "must be a share such as 80% or 0.8, not true"),
-        (None, "must be a share such as 80% or 0.8, not a null (nothing)"),
+        (None, "must be a share such as 80% or 0.8, not an empty value (null)"),
     ],
 )
 def test_shares_refused(value: object, message: str) -> None:
