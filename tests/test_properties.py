@@ -174,21 +174,14 @@ def test_a_table_split_into_blocks_gives_the_same_events_and_answer(case: Case) 
     np.testing.assert_array_equal(joined.loss, whole.block.loss)
     np.testing.assert_array_equal(joined.source, whole.block.source)
     scale = max(1.0, float(np.max(whole.block.loss, initial=0.0)))
-    np.testing.assert_allclose(
-        np.concatenate([p.payouts for p in parts], axis=1),
-        whole.payouts,
-        rtol=1e-9,
-        atol=1e-9 * scale,
-    )
-    np.testing.assert_allclose(
-        np.concatenate([p.nets for p in parts], axis=1), whole.nets, rtol=1e-9, atol=1e-9 * scale
-    )
-    np.testing.assert_allclose(
-        np.concatenate([p.year_end_aggregate for p in parts], axis=1),
-        whole.year_end_aggregate,
-        rtol=1e-9,
-        atol=1e-9 * scale,
-    )
+    for name in ("payouts", "nets", "year_end_aggregate"):
+        np.testing.assert_allclose(
+            np.concatenate([getattr(p, name) for p in parts], axis=1),
+            getattr(whole, name),
+            rtol=1e-9,
+            atol=1e-9 * scale,
+            err_msg=name,
+        )
     np.testing.assert_array_equal(
         np.concatenate([p.limit_hit for p in parts], axis=1), whole.limit_hit
     )
