@@ -46,13 +46,17 @@ def expected_split(result: SimulationResult) -> YearSplit:
 
 
 def bad_year_splits(
-    result: SimulationResult, periods: tuple[int, ...] = BAD_YEAR_PERIODS
+    result: SimulationResult,
+    periods: tuple[int, ...] = BAD_YEAR_PERIODS,
+    *,
+    workers: int | None = None,
 ) -> list[YearSplit]:
-    """The expected year, then the split of the total loss at each 1-in-T year of ``periods``."""
+    """The expected year, then the split of the total loss at each 1-in-T year of ``periods``
+    (``workers``: the processes that allocate the run's years again, as ``simulate``'s)."""
     n = result.years
     windows = {t: _window(n, t) for t in periods}
     keep = min(n, max((stop for _, stop in windows.values()), default=0))
-    totals, shares = _top_years(result, keep)
+    totals, shares = _top_years(result, keep, workers)
     splits = [expected_split(result)]
     names = list(result.parties)
     for t in periods:
@@ -93,7 +97,9 @@ def _level(result: SimulationResult, period: int, chosen_totals: FloatArray) -> 
     return float(chosen_totals.mean()) if len(chosen_totals) else 0.0
 
 
-def _top_years(result: SimulationResult, keep: int) -> tuple[FloatArray, FloatArray]:
+def _top_years(
+    result: SimulationResult, keep: int, workers: int | None
+) -> tuple[FloatArray, FloatArray]:
     """The ``keep`` largest annual totals, descending, and each party's amount in those years.
 
     The run's years are allocated again, on the run's path and workers: each worker
@@ -125,8 +131,16 @@ def _top_years(result: SimulationResult, keep: int) -> tuple[FloatArray, FloatAr
         )
         kept[:] = [totals, parties]
 
-    run_plans(result.scenario, [plan], result.seed, result.years, 0.0, [summaries],
-              pairing=(pick, merge))  # fmt: skip
+    run_plans(
+        result.scenario,
+        [plan],
+        result.seed,
+        result.years,
+        0.0,
+        [summaries],
+        workers=workers,
+        pairing=(pick, merge),
+    )
     order = np.argsort(-kept[0], kind="stable")
     return kept[0][order], kept[1][order]
 

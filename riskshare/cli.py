@@ -307,15 +307,18 @@ def report(
     ],
     years: YearsOption = None,
     seed: SeedOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Write a one-file HTML report: the tower, who pays, exceedance curves and the tables."""
     _needs_report_extra()
     scenario = _load(scenario_path)
     with _running(scenario, years) as progress:
-        result = _guard(lambda: simulate_scenario(scenario, years, seed, progress=progress))
+        result = _guard(
+            lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
+        )
     from riskshare.html_report import report_html
 
-    document = _guard(lambda: report_html(result))
+    document = _guard(lambda: report_html(result, workers=workers))
     _write_file(output, document.encode("utf-8"))
     _stderr().print(f"wrote {output}", markup=False)
 

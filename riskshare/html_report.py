@@ -45,10 +45,12 @@ def report_html(
     *,
     generated: datetime | None = None,
     figures: Figures | None = None,
+    workers: int | None = None,
 ) -> str:
-    """The whole report of a run as one self-contained HTML document."""
+    """The whole report of a run as one self-contained HTML document (``workers``: the
+    processes that allocate the run's years again for its bad years, as ``simulate``'s)."""
     generated = generated or datetime.now(timezone.utc).astimezone()
-    splits = bad_year_splits(result)
+    splits = bad_year_splits(result, workers=workers)
     figures = figures or draw_figures(result, splits)
     scenario = result.scenario
     f = Formatter()
