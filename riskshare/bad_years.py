@@ -55,7 +55,7 @@ def bad_year_splits(
     (``workers``: the processes that allocate the run's years again, as ``simulate``'s)."""
     n = result.years
     windows = {t: _window(n, t) for t in periods}
-    keep = min(n, max((stop for _, stop in windows.values()), default=0))
+    keep = max((stop for _, stop in windows.values()), default=0)  # a window stops by n
     totals, shares = _top_years(result, keep, workers)
     splits = [expected_split(result)]
     names = list(result.parties)

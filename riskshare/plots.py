@@ -30,7 +30,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 from riskshare import __version__
 from riskshare.amounts import format_amount
 from riskshare.bad_years import YearSplit
-from riskshare.curves import MIN_PERIOD, ExceedanceCurves
+from riskshare.curves import MIN_PERIOD, ExceedanceCurves, exceedance_curves
 from riskshare.events import FloatArray
 from riskshare.report import layer_terms
 from riskshare.scenario import PartyKind, Scenario
@@ -229,7 +229,7 @@ def exceedance_figure(result: SimulationResult, curves: ExceedanceCurves) -> Fig
         right.set_title("Total ground-up loss: year and event")
         right.legend(loc="upper left")
         party_values = [c.amounts for c in curves.parties.values()]
-        party_values.append(np.array([b for b, _ in budgets_of(curves)]))
+        party_values.append(np.array([curve.budget or 0.0 for curve, _ in budgets]))
         _return_period_axes(left, aggregate.periods, [aggregate.amounts, *party_values])
         _return_period_axes(
             right, aggregate.periods, [aggregate.amounts, curves.occurrence.amounts]
@@ -248,11 +248,6 @@ def exceedance_figure(result: SimulationResult, curves: ExceedanceCurves) -> Fig
             f"{result.scenario.name} · {result.years:,} simulated years · seed {result.seed}{note}",
         )
     return figure
-
-
-def budgets_of(curves: ExceedanceCurves) -> list[tuple[float, str]]:
-    """(budget, party label) of each party that has a budget."""
-    return [(c.budget, c.label) for c in curves.parties.values() if c.budget]
 
 
 def _heading(figure: Figure, height: float, title: str, subtitle: str) -> None:
@@ -313,8 +308,6 @@ def _nice_periods(right: float) -> tuple[list[float], list[float]]:
 
 def exceedance_image(result: SimulationResult, fmt: str) -> bytes:
     """The exceedance curves alone, as ``simulate --plot`` writes them."""
-    from riskshare.curves import exceedance_curves
-
     return figure_bytes(exceedance_figure(result, exceedance_curves(result)), fmt)
 
 
@@ -553,7 +546,7 @@ def _draw_panel(
         )
     )
     level_height = size[1] / panel.levels
-    owner = panel.note.split("stays with ", 1)[-1]
+    owner = panel.owner
     for level in panel.free_levels():
         lines = wrap(f"kept by {owner}", size[0] / (0.56 * TOWER_FONT) - 2)
         if len(lines) * 1.4 * TOWER_FONT <= level_height:

@@ -39,6 +39,7 @@ class Panel:
     subject: str
     title: str
     note: str  # per event or per year, and who keeps the rest
+    owner: str  # who keeps what no layer of the panel takes
     breakpoints: tuple[float, ...]  # amounts at levels 0, 1, …; the last is infinity
     bands: tuple[Band, ...]
     source_layer: int | None  # for a layer's payout: the index of that layer
@@ -112,6 +113,7 @@ def _panel(scenario: Scenario, subject: str, layers: list[tuple[int, Layer]]) ->
         subject=subject,
         title=title,
         note=f"{basis}; the rest stays with {owner}",
+        owner=owner,
         breakpoints=tuple(points),
         bands=tuple(bands),
         source_layer=source_layer,
