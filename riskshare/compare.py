@@ -294,17 +294,29 @@ def compare(
             pairs[section].merge(moments)
 
     keep = tail_size(years)
+
+    def summaries(plan: Plan, first: bool, with_costs: bool) -> dict[str, SeriesSummary]:
+        found = new_summaries(plan, keep, with_costs)
+        if not first:  # the total and the largest event: the same events, summarised once
+            del found["total"], found["oep"]
+        return found
+
     runs = run_plans(
         loaded[0],
         plans,
         seed,
         years,
         TAIL_SHARE,
-        [partial(new_summaries, plan, keep) for plan in plans],
+        [partial(summaries, plan, i == 0) for i, plan in enumerate(plans)],
         workers=workers,
         progress=progress,
         pairing=(pair, paired),
     )
+    for run in runs[1:]:
+        run.summaries["total"], run.summaries["oep"] = (
+            runs[0].summaries["total"],
+            runs[0].summaries["oep"],
+        )
     seconds = round(time.perf_counter() - started, 3)
     results = tuple(
         result_of(scenario, plan, block_result(run), run.premiums, years, seed, seconds)
