@@ -8,12 +8,13 @@ raises on purpose ends in :func:`_fail`: one message, the right exit code, no tr
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -31,6 +32,7 @@ from riskshare.grid import GridError, parse_set
 from riskshare.loading import load_scenario_with_warnings, validate_file
 from riskshare.output import (
     STDOUT,
+    cause,
     overwritten_input,
     same_outputs,
     write_file,
@@ -533,5 +535,38 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Entry point of the ``riskshare`` console script."""
-    app()
+    """Entry point of the ``riskshare`` console script.
+
+    Standard output that cannot be written (a full disk) ends the command with one line
+    on stderr and exit 1; a closed pipe (``riskshare simulate X | head -1``) ends it
+    quietly with exit 1: the reader has all it wanted. Either way, nothing is left for
+    the interpreter to complain about at exit.
+    """
+    code: str | int | None
+    try:
+        app()
+        code = ExitCode.OK  # pragma: no cover - app() always exits
+    except SystemExit as end:
+        code = end.code
+    except OSError as error:  # a write to standard output, as the command printed
+        code = _stdout_failed(error)
+    try:
+        sys.stdout.flush()
+    except OSError as error:  # what was still buffered
+        code = _stdout_failed(error)
+    sys.exit(code)
+
+
+def _stdout_failed(error: OSError) -> int:
+    """Say why standard output failed (unless its reader is gone); exit 1."""
+    try:  # what is still buffered goes nowhere, instead of failing again at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    if error.errno != errno.EPIPE:
+        where = error.filename or "standard output"
+        with suppress(OSError):
+            _stderr().print(f"error: cannot write to {where}: {cause(error)}", markup=False)
+    return ExitCode.FAILED

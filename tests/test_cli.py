@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from render import run
@@ -446,3 +447,56 @@ def test_json_through_a_symlink_keeps_the_link_and_the_mode(tmp_path: Path) -> N
     assert link.is_symlink()
     assert json.loads(real.read_text(encoding="utf-8"))["simulation"]["years"] == 200
     assert stat.S_IMODE(real.stat().st_mode) == 0o600
+
+
+# --- standard output that cannot be written ------------------------------------------
+
+
+def _riskshare(*args: str, **streams: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "riskshare", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=120,
+        **streams,
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schema"],
+        ["simulate", EXAMPLE, "--years", "200"],
+        ["explain", EXAMPLE, "--loss", "1B", "--json", "-"],  # less than a buffer's worth
+        ["--version"],
+    ],
+    ids=["schema", "simulate", "explain", "version"],
+)
+def test_stdout_on_a_full_disk_is_one_line_and_exit_1(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = _riskshare(*args, stdout=full)
+    assert done.returncode == 1
+    assert done.stderr == "error: cannot write to standard output: no space left on the device\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schema"],
+        ["simulate", EXAMPLE, "--years", "200"],
+        ["explain", EXAMPLE, "--loss", "1B", "--json", "-"],  # less than a buffer's worth
+        ["--version"],
+    ],
+    ids=["schema", "simulate", "explain", "version"],
+)
+def test_stdout_to_a_closed_pipe_ends_quietly_with_exit_1(args: list[str]) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # as `| head -1` does once it has its line
+    try:
+        done = _riskshare(*args, stdout=writer)
+    finally:
+        os.close(writer)
+    assert done.returncode == 1
+    assert done.stderr == ""
