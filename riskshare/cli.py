@@ -237,7 +237,11 @@ def main_options(
     """Simulate multi-layer risk sharing for technology insurance."""
 
 
-ScenarioPath = Annotated[Path, typer.Argument(metavar="SCENARIO", help="The scenario YAML file.")]
+# readable=False: an unreadable file is reported as the library reads it (exit 1), as a
+# missing one or a folder is, not by typer's own check (a usage error, exit 2)
+ScenarioPath = Annotated[
+    Path, typer.Argument(metavar="SCENARIO", readable=False, help="The scenario YAML file.")
+]
 UnitsOption = Annotated[
     Units | None, typer.Option("--units", help="Show every amount in this unit.")
 ]
@@ -288,6 +292,7 @@ def simulate(
         typer.Option(
             "--plot",
             metavar="FILE",
+            readable=False,
             help="Also draw the exceedance curves to FILE.png or FILE.svg "
             "(needs pip install 'riskshare[report]').",
         ),
@@ -321,7 +326,11 @@ def report(
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", metavar="FILE.html", help="Where to write the report (HTML)."
+            "--output",
+            "-o",
+            metavar="FILE.html",
+            readable=False,
+            help="Where to write the report (HTML).",
         ),
     ],
     years: YearsOption = None,
@@ -388,6 +397,7 @@ def compare(
         list[Path],
         typer.Argument(
             metavar="SCENARIO...",
+            readable=False,
             help="Two or more scenario files with the same events; the first is the base.",
         ),
     ],
@@ -479,7 +489,8 @@ def sweep(
 @app.command()
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(metavar="FILE...", help="Scenario files to check.")
+        list[Path],
+        typer.Argument(metavar="FILE...", readable=False, help="Scenario files to check."),
     ],
     output_format: Annotated[
         ProblemFormat,

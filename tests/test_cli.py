@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -500,3 +503,64 @@ def test_stdout_to_a_closed_pipe_ends_quietly_with_exit_1(args: list[str]) -> No
         os.close(writer)
     assert done.returncode == 1
     assert done.stderr == ""
+
+
+# --- inputs that cannot be read ------------------------------------------------------
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A folder anyone may pass through (pytest's own are only their owner's)."""
+    folder = Path(tempfile.mkdtemp(prefix="riskshare-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def _riskshare_as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+    """``riskshare ARGS`` as the user nobody, for whom permissions still count."""
+    return subprocess.run(
+        [sys.executable, "-m", "riskshare", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        user=65534,
+        group=65534,
+        extra_groups=[],
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["simulate", "{}"],
+        ["compare", EXAMPLE, "{}"],
+        ["validate", "{}"],
+        ["explain", "{}", "--loss", "1B"],
+        ["report", "{}", "-o", "{}.html"],
+    ],
+    ids=lambda c: c[0],
+)
+@pytest.mark.parametrize("case", ["missing", "folder", "unreadable"])
+def test_an_input_that_cannot_be_read_is_exit_1_naming_the_file(
+    open_folder: Path, command: list[str], case: str
+) -> None:
+    names = {"missing": "nope.yaml", "folder": "dir", "unreadable": "locked.yaml"}
+    path = open_folder / names[case]
+    if case == "folder":
+        path.mkdir()
+    elif case == "unreadable":
+        _copy(EXAMPLE, path).chmod(0)
+    args = [a.format(path) for a in command]
+    if case == "unreadable" and os.geteuid() == 0:  # root reads anything
+        done = _riskshare_as_nobody(*args)
+        code, output = done.returncode, done.stdout + done.stderr
+    else:
+        result = run(*args)
+        code, output = result.exit_code, result.stdout + result.stderr
+    assert code == 1, output
+    lines = [line for line in output.splitlines() if line.startswith(f"{path}: error: ")]
+    assert lines, output
+    if case == "unreadable":
+        assert lines[0].endswith("cannot be read: Permission denied")
