@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/phases.py [--blocks K] [--repeat R]
 
 Runs K blocks of 100,000 years of the bundled scenario (the M workload's first K
-blocks, seed 20250302) in this process, step by step as ``riskshare.blocks`` runs
+blocks, seed 20250302) in this process, step by step as ``riskshare.engine.block`` runs
 them, and prints the milliseconds each step takes per block, the best of R rounds
 (the machine's noise is above 10%; the best round is the code's own time), and the
 same as a multiple of the floor of ``benchmarks/run.py`` (numpy drawing the same
@@ -32,13 +32,14 @@ from collections.abc import Callable
 
 from run import SCENARIO, SEED, floor_block  # the suite's floor, as it times it
 
-from riskshare import blocks, load_scenario
-from riskshare.allocation import allocate_laid_out
-from riskshare.events import BLOCK_YEARS
-from riskshare.metrics import SeriesSummary, tail_size
-from riskshare.parallel import tune_allocator
-from riskshare.plan import Plan, compile_plan
-from riskshare.simulation import BALANCE_TOLERANCE
+from riskshare import load_scenario
+from riskshare.engine import block as blocks
+from riskshare.engine.allocation import allocate_laid_out
+from riskshare.engine.events import BLOCK_YEARS
+from riskshare.engine.plan import Plan, compile_plan
+from riskshare.engine.workers import tune_allocator
+from riskshare.runs.simulation import BALANCE_TOLERANCE
+from riskshare.stats.summary import SeriesSummary, tail_size
 
 RUN_YEARS = 1_000_000  # the M workload: what the kept tails are sized for
 STEPS = (

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from riskshare.events import block_rng, block_spans
-from riskshare.plan import Plan, compile_plan
+from riskshare.engine.events import block_rng, block_spans
+from riskshare.engine.plan import Plan, compile_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "breakthrough-consortium.yaml"
@@ -185,9 +185,9 @@ def reference_seconds(years: int) -> tuple[float, float] | None:
     except ImportError:
         return None
     import riskshare
-    from riskshare.events import block_spans
-    from riskshare.plan import compile_plan
-    from riskshare.simulation import events_of_block
+    from riskshare.engine.events import block_spans
+    from riskshare.engine.plan import compile_plan
+    from riskshare.runs.simulation import events_of_block
 
     scenario = riskshare.load_scenario(SCENARIO)
     plan = compile_plan(scenario)

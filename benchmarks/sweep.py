@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import riskshare
-from riskshare.parallel import cores
+from riskshare.engine.workers import cores
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ("mean", "prob_positive", "var_995", "tvar_99")

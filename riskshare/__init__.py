@@ -10,13 +10,13 @@ Everything the command line prints comes from these functions::
 
 __version__ = "1.0.0"
 
-from riskshare.compare import ComparisonError, ComparisonResult, compare
 from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError
-from riskshare.explain import ExplainResult, explain
-from riskshare.loading import load_scenario, validate_file
-from riskshare.scenario import Scenario
-from riskshare.simulation import SimulationResult, simulate
-from riskshare.sweep import GridError, SweepPoint, SweepResult, sweep
+from riskshare.loading.load import load_scenario, validate_file
+from riskshare.model.scenario import Scenario
+from riskshare.runs.compare import ComparisonError, ComparisonResult, compare
+from riskshare.runs.explain import ExplainResult, explain
+from riskshare.runs.simulation import SimulationResult, simulate
+from riskshare.runs.sweep import GridError, SweepPoint, SweepResult, sweep
 
 __all__ = [
     "ComparisonError",

@@ -23,13 +23,10 @@ import typer
 from rich.console import Console
 
 from riskshare import __version__
-from riskshare.amounts import parse_amount
-from riskshare.compare import compare as compare_scenarios
-from riskshare.compare_report import comparison_tables, sweep_tables
 from riskshare.errors import ExitCode, Problem, RiskshareError, ScenarioError
-from riskshare.explain import explain as explain_losses
-from riskshare.grid import GridError, parse_set
-from riskshare.loading import load_scenario_with_warnings, validate_file
+from riskshare.loading.load import load_scenario_with_warnings, validate_file
+from riskshare.model.amounts import parse_amount
+from riskshare.model.scenario import Scenario, scenario_json_schema
 from riskshare.output import (
     STDOUT,
     cause,
@@ -38,12 +35,15 @@ from riskshare.output import (
     write_file,
     write_text,
 )
-from riskshare.report import explain_tables, simulation_tables
-from riskshare.scenario import Scenario, scenario_json_schema
-from riskshare.simulation import Progress
-from riskshare.simulation import simulate as simulate_scenario
-from riskshare.sweep import SweepResult
-from riskshare.sweep import sweep as sweep_scenario
+from riskshare.render.compare_tables import comparison_tables, sweep_tables
+from riskshare.render.tables import explain_tables, simulation_tables
+from riskshare.runs.compare import compare as compare_scenarios
+from riskshare.runs.explain import explain as explain_losses
+from riskshare.runs.grid import GridError, parse_set
+from riskshare.runs.simulation import Progress
+from riskshare.runs.simulation import simulate as simulate_scenario
+from riskshare.runs.sweep import SweepResult
+from riskshare.runs.sweep import sweep as sweep_scenario
 
 app = typer.Typer(
     name="riskshare",
@@ -313,7 +313,7 @@ def simulate(
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
     if plot_path is not None and plot_format is not None:
-        from riskshare.plots import exceedance_image
+        from riskshare.render.plots import exceedance_image
 
         _write_file(plot_path, exceedance_image(result, plot_format))
     if not quiet and json_path != "-":
@@ -345,7 +345,7 @@ def report(
         result = _guard(
             lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
         )
-    from riskshare.html_report import report_html
+    from riskshare.render.html import report_html
 
     document = _guard(lambda: report_html(result, workers=workers))
     _write_file(output, document.encode("utf-8"))

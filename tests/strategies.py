@@ -1,7 +1,7 @@
 """Hypothesis strategies: random valid scenarios and deterministic event tables.
 
 A scenario is built layer by layer: each candidate layer is kept only if the
-scenario with it still passes :func:`riskshare.checks.check_scenario` without errors,
+scenario with it still passes :func:`riskshare.model.checks.check_scenario` without errors,
 so nearly nothing is rejected and every drawn scenario is valid. Amounts come from
 small sets of round numbers (so that ties, exact exhaustion and exact attachment
 happen often) mixed with arbitrary floats.
@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from riskshare.allocation import Allocation, allocate
-from riskshare.checks import check_scenario
-from riskshare.events import table_block
-from riskshare.plan import compile_plan
-from riskshare.scenario import EventTable, Scenario
-from riskshare.simulation import clean_residue
+from riskshare.engine.allocation import Allocation, allocate
+from riskshare.engine.events import table_block
+from riskshare.engine.plan import compile_plan
+from riskshare.model.checks import check_scenario
+from riskshare.model.scenario import EventTable, Scenario
+from riskshare.runs.simulation import clean_residue
 
 PARTY_NAMES = ("ent", "ins", "pool", "re", "gov")
 MEMBER_SPLITS = (

@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import Case, build, cases, fast_allocation, sampled_scenarios, table
 
-from riskshare import events as events_module
-from riskshare import simulation
-from riskshare.allocation import YearLayout, allocate
-from riskshare.plan import compile_plan
-from riskshare.scenario import Scenario
-from riskshare.simulation import events_of_block, simulate
+from riskshare.engine import events as events_module
+from riskshare.engine.allocation import YearLayout, allocate
+from riskshare.engine.plan import compile_plan
+from riskshare.model.scenario import Scenario
+from riskshare.runs import simulation
+from riskshare.runs.simulation import events_of_block, simulate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -99,7 +99,7 @@ def test_blocks_of_any_size_give_the_reference_figures(case: Case, block_years: 
 # --- pinned: a year's aggregate must not depend on the years before it ---------------
 #
 # The spec's aggregate is C_i = o_1 + … + o_i *within the year*. YearIndex.within_year_cumsum
-# (riskshare/allocation.py) computes it as a cumulative sum over the whole block minus
+# (riskshare/engine/allocation.py) computes it as a cumulative sum over the whole block minus
 # the total before the year's first event, so C carries the rounding error of the
 # block's running total (up to 1e11 and more over a 100,000-year block) instead of the
 # year's own. A year's payouts then depend on the losses of the earlier years of its

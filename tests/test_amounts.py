@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from riskshare.amounts import (
+from riskshare.model.amounts import (
     AMOUNT_PATTERN,
     format_amount,
     format_share,

@@ -1,4 +1,4 @@
-"""Each cross-field rule of riskshare.checks fires where it should, and only there."""
+"""Each cross-field rule of riskshare.model.checks fires where it should, and only there."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from riskshare.checks import check_scenario
 from riskshare.errors import format_loc
-from riskshare.scenario import EventTable, Scenario
+from riskshare.model.checks import check_scenario
+from riskshare.model.scenario import EventTable, Scenario
 
 Change = Callable[[dict[str, Any]], object]
 

@@ -11,13 +11,13 @@ import pytest
 from render import json_by_workers, run
 
 import riskshare
-from riskshare.allocation import allocate
-from riskshare.amounts import parse_amount
-from riskshare.compare import ComparisonError, ComparisonResult, Difference, compare
-from riskshare.events import BLOCK_YEARS
-from riskshare.metrics import SeriesSummary
-from riskshare.plan import compile_plan
-from riskshare.simulation import events_of_block, per_year
+from riskshare.engine.allocation import allocate
+from riskshare.engine.events import BLOCK_YEARS
+from riskshare.engine.plan import compile_plan
+from riskshare.model.amounts import parse_amount
+from riskshare.runs.compare import ComparisonError, ComparisonResult, Difference, compare
+from riskshare.runs.simulation import events_of_block, per_year
+from riskshare.stats.summary import SeriesSummary
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scenarios" / "breakthrough-consortium.yaml"

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import riskshare
-from riskshare.bad_years import bad_year_splits, expected_split
-from riskshare.curves import MIN_PERIOD, exceedance_curves, period_grid
-from riskshare.metrics import RETURN_PERIODS
-from riskshare.simulation import SimulationResult
+from riskshare.runs.bad_years import bad_year_splits, expected_split
+from riskshare.runs.simulation import SimulationResult
+from riskshare.stats.curves import MIN_PERIOD, exceedance_curves, period_grid
+from riskshare.stats.summary import RETURN_PERIODS
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_EXAMPLE = ROOT / "tests" / "scenarios" / "valid" / "spec-example.yaml"

@@ -23,7 +23,7 @@ import pytest
 from render import run
 
 from riskshare.cli import app
-from riskshare.loading import load_scenario
+from riskshare.loading.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])

@@ -15,8 +15,8 @@ from fontTools.ttLib import TTFont
 from render import run
 
 import riskshare
-from riskshare.html_report import inline_svg, report_html
-from riskshare.simulation import SimulationResult
+from riskshare.render.html import inline_svg, report_html
+from riskshare.runs.simulation import SimulationResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scenarios" / "breakthrough-consortium.yaml"

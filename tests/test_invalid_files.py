@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from riskshare.errors import Problem, format_loc
-from riskshare.loading import validate_file
+from riskshare.loading.load import validate_file
 
 HERE = Path(__file__).parent
 INVALID = sorted((HERE / "scenarios" / "invalid").glob("*.yaml"))

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from riskshare.errors import Problem, ScenarioError
-from riskshare.loading import load_scenario, load_scenario_with_warnings, validate_file
-from riskshare.scenario import Scenario
-from riskshare.yaml12 import read
+from riskshare.loading.load import load_scenario, load_scenario_with_warnings, validate_file
+from riskshare.loading.yaml12 import read
+from riskshare.model.scenario import Scenario
 
 SPEC_EXAMPLE = Path(__file__).parent / "scenarios" / "valid" / "spec-example.yaml"
 

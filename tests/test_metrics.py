@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskshare.metrics import RETURN_PERIODS, SeriesSummary, share_of, tail_size
+from riskshare.stats.summary import RETURN_PERIODS, SeriesSummary, share_of, tail_size
 
 #: Every quantile a report shows: var_99, var_995 and the return periods' 1 − 1/T.
 REPORTED = (0.99, 0.995, *(1 - 1 / t for t in RETURN_PERIODS))

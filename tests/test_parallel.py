@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from riskshare.engine.workers import Workers, can_fork
 from riskshare.errors import RunError
-from riskshare.parallel import Workers, can_fork
 
 pytestmark = pytest.mark.skipif(
     not (can_fork() and Path("/proc/self/stat").exists()), reason="needs fork and /proc"

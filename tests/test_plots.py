@@ -15,11 +15,11 @@ from matplotlib.ft2font import FT2Font
 from render import run
 
 import riskshare
-from riskshare import plots
-from riskshare.bad_years import bad_year_splits
-from riskshare.curves import exceedance_curves
-from riskshare.simulation import SimulationResult
-from riskshare.tower import display_width, tower_panels, wrap
+from riskshare.render import plots
+from riskshare.render.tower import display_width, tower_panels, wrap
+from riskshare.runs.bad_years import bad_year_splits
+from riskshare.runs.simulation import SimulationResult
+from riskshare.stats.curves import exceedance_curves
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import Case, build, cases, errors, fast_allocation, table
 
-from riskshare.plan import compile_plan
-from riskshare.scenario import Scenario
-from riskshare.simulation import annual_series, layer_premiums, simulate
+from riskshare.engine.plan import compile_plan
+from riskshare.model.scenario import Scenario
+from riskshare.runs.simulation import annual_series, layer_premiums, simulate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -25,12 +25,12 @@ from strategies import (
     scenario_data,
 )
 
-from riskshare import events as events_module
-from riskshare.allocation import YearLayout, allocate, allocate_laid_out, shared_layers
-from riskshare.events import EventBlock, table_block
-from riskshare.plan import compile_plan
-from riskshare.scenario import EventTable, Scenario
-from riskshare.simulation import simulate
+from riskshare.engine import events as events_module
+from riskshare.engine.allocation import YearLayout, allocate, allocate_laid_out, shared_layers
+from riskshare.engine.events import EventBlock, table_block
+from riskshare.engine.plan import compile_plan
+from riskshare.model.scenario import EventTable, Scenario
+from riskshare.runs.simulation import simulate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

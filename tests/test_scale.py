@@ -1,9 +1,9 @@
 """Runs bigger than memory, on every core: the same figures to the bit, whatever the split.
 
-A run streams its blocks through worker processes (riskshare.passes), lays each
-block out and allocates it in chunks (riskshare.blocks), keeps each series' largest
-values in value-ordered groups (riskshare.tails) and checks its memory before it
-starts (riskshare.memory). None of that may change a figure: these tests hold the
+A run streams its blocks through worker processes (riskshare.engine.passes), lays each
+block out and allocates it in chunks (riskshare.engine.block), keeps each series' largest
+values in value-ordered groups (riskshare.stats.tails) and checks its memory before it
+starts (riskshare.engine.memory). None of that may change a figure: these tests hold the
 figures of every way of running a scenario equal, bit for bit, to one another and to
 the plain path (allocate a whole block, sum its annual series, merge in block order).
 """
@@ -22,12 +22,15 @@ from hypothesis import strategies as st
 from render import json_by_workers
 
 import riskshare
-from riskshare import blocks, events, memory, passes, simulation, streaming
-from riskshare import tails as tails_module
+from riskshare.engine import block as blocks
+from riskshare.engine import events, memory, passes
+from riskshare.engine import schedule as streaming
+from riskshare.engine.plan import compile_plan
 from riskshare.errors import RunError
-from riskshare.metrics import SeriesSummary, tail_size
-from riskshare.plan import compile_plan
-from riskshare.tails import Tail
+from riskshare.runs import simulation
+from riskshare.stats import tails as tails_module
+from riskshare.stats.summary import SeriesSummary, tail_size
+from riskshare.stats.tails import Tail
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "breakthrough-consortium.yaml"

@@ -10,10 +10,10 @@ import pytest
 from render import json_by_workers, run
 
 import riskshare
-from riskshare.allocation import shared_layers
-from riskshare.loading import load_variant
-from riskshare.plan import compile_plan
-from riskshare.sweep import GridError, parse_path, parse_set, sweep
+from riskshare.engine.allocation import shared_layers
+from riskshare.engine.plan import compile_plan
+from riskshare.loading.load import load_variant
+from riskshare.runs.sweep import GridError, parse_path, parse_set, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scenarios" / "breakthrough-consortium.yaml"
@@ -133,7 +133,7 @@ def test_sweep_rows_equal_separate_simulate_runs(scenario_file: Path) -> None:
 
 
 def test_sweep_over_several_blocks_equals_simulate() -> None:
-    years = riskshare.events.BLOCK_YEARS + 300
+    years = riskshare.engine.events.BLOCK_YEARS + 300
     result = sweep(DEMO, {"layers.state backstop.share": ["70%"]}, years=years, seed=8)
     point = result.points[0]
     assert point.scenario is not None

@@ -17,11 +17,11 @@ import pytest
 import reference
 from strategies import build, fast_allocation, table
 
-from riskshare.allocation import allocate
-from riskshare.events import given_block
-from riskshare.loading import load_scenario
-from riskshare.plan import compile_plan
-from riskshare.simulation import clean_residue, simulate
+from riskshare.engine.allocation import allocate
+from riskshare.engine.events import given_block
+from riskshare.engine.plan import compile_plan
+from riskshare.loading.load import load_scenario
+from riskshare.runs.simulation import clean_residue, simulate
 
 M = 1e6
 

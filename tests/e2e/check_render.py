@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 
-from riskshare.plots import KIND_COLOURS
+from riskshare.render.plots import KIND_COLOURS
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
 A4 = (595.28, 841.89)  # points

@@ -1,0 +1,402 @@
+"""One block of years as a run needs it: drawn, laid out, allocated, checked, summarised.
+
+:mod:`riskshare.runs.simulation` keeps the general pieces (``events_of_block``,
+``allocate_block``, ``annual_series``, ``summarise_block``): ``bad_years`` builds on the
+first three, and the tests use them as the plain path. This module is the same work
+done the fast way, for the blocks of ``simulate``, ``compare`` and ``sweep``: the events
+never leave the rank-major layout of :class:`~riskshare.engine.allocation.YearLayout` (a
+year's sums are added there event by event in time order, as ``np.bincount`` adds them
+in event order, so every annual series is the same to the bit), a block drawn once is
+allocated under every plan of a run, the annual series are written into reused
+matrices, and a block sends back only what the run merges: each series' moments and
+those of its values that can still enter the run's kept tail.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from riskshare.engine.allocation import (
+    LaidOut,
+    YearLayout,
+    allocate_laid_out,
+    clean_nets,
+    shared_layers,
+)
+from riskshare.engine.events import EventBlock, FloatArray, IntArray, draw_block, table_block
+from riskshare.engine.plan import Plan
+from riskshare.errors import RunError
+from riskshare.stats.summary import SeriesSummary
+
+#: A series' floor as the run knows it (None: none yet): values at or below stay home.
+Floors = Callable[[str], "float | None"]
+
+
+@dataclass(frozen=True)
+class BlockJob:
+    """What a run asks of each of its blocks (the same for all of them)."""
+
+    seed: int
+    keep: int
+    tolerance: float  # largest imbalance, relative to the loss, that the balance check accepts
+    summaries: bool = True  # False: only the payout sums (a pass for priced premiums)
+    layers: int | None = None  # allocate only the first layers (the others pay nothing)
+    flows: FloatArray | None = None  # each party's premium flows: summarise costs
+    rates: FloatArray | None = None  # each layer's reinstatement premium rate
+    cost_inputs: bool = False  # send back what the costs need, for costs priced later
+    event_sums: bool = True  # sum the priced layers' payouts over events
+    no_tail: frozenset[str] = frozenset()  # series whose tail the run derives from another
+    keys: frozenset[str] | None = None  # summarise only these series (None: all)
+    keep_series: bool = False  # hand back the block's annual series (paired differences)
+
+
+@dataclass
+class BlockPart:
+    """What one block contributes to a run (its costs' part: no events, only summaries)."""
+
+    events: int
+    max_abs_error: float
+    exhausted: FloatArray  # per layer: years in which the layer was exhausted
+    event_sums: FloatArray  # per layer: the sum of its payouts over events, in event order
+    summaries: dict[str, SeriesSummary] = field(default_factory=dict)
+    cost_inputs: FloatArray | None = None  # (parties + charged layers, years): nets, reinstated
+    series: dict[str, FloatArray] | None = None  # the annual series, where the job keeps them
+
+    @classmethod
+    def empty(cls, n_layers: int, events: int = 0) -> BlockPart:
+        return cls(events, 0.0, np.zeros(n_layers), np.zeros(n_layers))
+
+
+def premium_flows(plan: Plan, premiums: FloatArray) -> FloatArray:
+    """Each party's annual premium outgo less income (subsidies included), before claims."""
+    flows = np.zeros(len(plan.parties))
+    for layer, premium in zip(plan.layers, premiums, strict=True):
+        if layer.premium_form is None:
+            continue
+        subsidised = sum(share for _, share in layer.subsidies)
+        flows[layer.payer] += premium * (1.0 - subsidised)
+        for party, share in layer.subsidies:
+            flows[party] += premium * share
+        flows[layer.party] -= premium
+    return flows
+
+
+def reinstatement_rates(plan: Plan, premiums: FloatArray) -> FloatArray:
+    """Per layer: reinstatement premium charged per unit of reinstated payout."""
+    return np.array(
+        [
+            layer.reinstatement_premium * premium / layer.limit
+            if layer.reinstatement_premium is not None and layer.premium_form is not None
+            else 0.0
+            for layer, premium in zip(plan.layers, premiums, strict=True)
+        ]
+    )
+
+
+def charged_layers(plan: Plan) -> list[int]:
+    """The layers that can charge reinstatement premiums."""
+    return [
+        j
+        for j, layer in enumerate(plan.layers)
+        if layer.reinstatement_premium is not None and layer.premium_form is not None
+    ]
+
+
+def cost_series(
+    plan: Plan,
+    party_years: list[FloatArray],
+    reinstated_years: dict[int, FloatArray],
+    flows: FloatArray,
+    rates: FloatArray,
+) -> dict[str, FloatArray]:
+    """Each party's annual cost (``cost:i``): its net, its premium flows and
+    reinstatement premiums; and each consortium member's share of it (``member_cost:k``)."""
+    costs = [annual + flows[i] for i, annual in enumerate(party_years)]
+    for j, rate in enumerate(rates):
+        if rate == 0.0:
+            continue
+        charged = rate * reinstated_years[j]
+        layer = plan.layers[j]
+        costs[layer.payer] += charged
+        costs[layer.party] -= charged
+    series = {f"cost:{i}": cost for i, cost in enumerate(costs)}
+    for k, member in enumerate(plan.members):
+        series[f"member_cost:{k}"] = member.share * costs[member.consortium]
+    return series
+
+
+def summary_of(
+    values: FloatArray, keep: int, *, threshold: float | None, tail: bool, above: float | None
+) -> SeriesSummary:
+    """One block's summary of an annual series, ready to send: its moments, and its values
+    above ``above`` for the kept tail (none where ``tail`` is False: a derived tail)."""
+    summary = SeriesSummary(keep, threshold)
+    summary.add(values, tail=tail, above=above)
+    summary.pack()
+    return summary
+
+
+def run_parts(
+    plans: Sequence[Plan],
+    jobs: Sequence[BlockJob],
+    index: int,
+    first_year: int,
+    n_years: int,
+    floors: Sequence[Floors],
+) -> list[BlockPart]:
+    """Block ``index`` of a run under each of ``plans``, its events drawn once.
+
+    The plans must draw the same events (:mod:`riskshare.runs.same_events` checks it).
+    The block is drawn whole (its random stream is), then put in time order and laid
+    out in chunks of :data:`CHUNK_YEARS` years, small enough for a chunk's arrays to
+    stay in a core's cache: the same figures to the bit, since every step is one
+    year's or one event's. Under one plan each chunk is allocated as soon as it is laid
+    out; under several, the chunks are laid out once and allocated under each plan in
+    turn, each plan copying from the one before it the payouts of the layers they
+    share (:func:`~riskshare.engine.allocation.shared_layers`): a sweep of the top of a tower
+    recomputes only what the swept value changes.
+    """
+    events = _BlockEvents(plans[0], jobs[0].seed, index, first_year, n_years)
+    if len(plans) == 1:
+        return [
+            _allocate_part(
+                plans[0], jobs[0], first_year, n_years, events.n, events.chunks(), floors[0]
+            )
+        ]
+    chunks = list(events.chunks())
+    # what each plan shares with the plan before it; a plan's allocation of each chunk
+    # is kept only where the next plan shares some of it
+    shared = [()] + [
+        shared_layers(plans[i], plans[i - 1], jobs[i - 1].layers) for i in range(1, len(plans))
+    ]
+    parts: list[BlockPart] = []
+    previous: list[LaidOut] = []
+    for i, (plan, job, floor) in enumerate(zip(plans, jobs, floors, strict=True)):
+        kept: list[LaidOut] | None = [] if i + 1 < len(plans) and any(shared[i + 1]) else None
+        reuse = (previous, shared[i]) if any(shared[i]) else None
+        parts.append(
+            _allocate_part(plan, job, first_year, n_years, events.n, chunks, floor, reuse, kept)
+        )
+        previous = kept or []
+    return parts
+
+
+def _allocate_part(
+    plan: Plan,
+    job: BlockJob,
+    first_year: int,
+    n_years: int,
+    n_events: int,
+    chunks: Iterable[_Chunk],
+    floors: Floors,
+    reuse: tuple[list[LaidOut], tuple[bool, ...]] | None = None,
+    kept: list[LaidOut] | None = None,
+) -> BlockPart:
+    """One plan's share of a block; ``reuse``: another plan's allocation of each chunk
+    and which of its layers this plan shares; ``kept`` collects this plan's."""
+    n_layers = len(plan.layers)
+    part = BlockPart.empty(n_layers, n_events)
+    priced = [
+        j
+        for j in range(n_layers if job.layers is None else job.layers)
+        if job.event_sums and plan.layers[j].premium_form == "loading"
+    ]
+    in_event_order = np.empty((len(priced), n_events))
+    rows = _Rows(plan, charged_layers(plan), n_years, job.keys) if job.summaries else None
+    for number, chunk in enumerate(chunks):
+        layout, loss = chunk.layout, chunk.loss
+        laid = allocate_laid_out(
+            plan,
+            layout,
+            loss,
+            chunk.source,
+            layers=job.layers,
+            reuse=reuse[0][number] if reuse is not None else None,
+            shared=reuse[1] if reuse is not None else (),
+        )
+        if kept is not None:
+            kept.append(laid)
+        if job.summaries:  # a pass for the premiums only sums payouts
+            settle(plan, laid, first_year + chunk.start, job.tolerance, part)
+        for row, j in enumerate(priced):
+            in_event_order[row, chunk.offset + layout.perm] = laid.payouts[j]
+        if rows is not None:
+            rows.add(laid, chunk.start, chunk.stop)
+    for row, j in enumerate(priced):
+        part.event_sums[j] = in_event_order[row].sum()
+    if rows is not None:
+        _summarise(plan, job, rows, part, floors)
+    return part
+
+
+#: Years laid out and allocated at a time: about 20,000 events of the bundled
+#: scenario, whose arrays (160 kB each) stay in a core's cache.
+CHUNK_YEARS = 10_000
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Years ``start`` to ``stop`` of a block: their layout, their losses and sources
+    in it, and where in the block's time order their first event is."""
+
+    start: int
+    stop: int
+    layout: YearLayout
+    loss: FloatArray
+    source: IntArray
+    offset: int
+
+
+class _BlockEvents:
+    """A block's events, handed out chunk by chunk in a :class:`YearLayout`."""
+
+    def __init__(self, plan: Plan, seed: int, index: int, first_year: int, n_years: int) -> None:
+        self.n_years = n_years
+        self.table: EventBlock | None = None
+        if plan.table is not None and plan.table_sources is not None:
+            self.table = table_block(plan.table, plan.table_sources, first_year, n_years)
+            self.n = len(self.table)
+        else:
+            self.draws = draw_block(list(plan.samplers), seed, index, n_years)
+            self.n = len(self.draws.loss)
+            self.before = np.concatenate(([0], np.cumsum(self.draws.counts)))
+
+    def chunks(self) -> Iterator[_Chunk]:
+        for start in range(0, self.n_years, CHUNK_YEARS):
+            yield self.chunk(start, min(start + CHUNK_YEARS, self.n_years))
+
+    def chunk(self, start: int, stop: int) -> _Chunk:
+        if self.table is not None:
+            year = self.table.year
+            first, last = (int(i) for i in np.searchsorted(year, [start, stop]))
+            layout = YearLayout(year[first:last] - start, stop - start)
+            picked = layout.perm + first
+            return _Chunk(
+                start, stop, layout, self.table.loss[picked], self.table.source[picked], first
+            )
+        layout = YearLayout(None, stop - start, self.draws.counts[start:stop])
+        drawn = self.draws.chunk_order(start, stop)[layout.perm]
+        return _Chunk(
+            start,
+            stop,
+            layout,
+            self.draws.loss[drawn],
+            self.draws.source[drawn],
+            int(self.before[start]),
+        )
+
+
+class _Rows:
+    """A block's annual series, filled in chunk by chunk (only those a run reads)."""
+
+    def __init__(
+        self, plan: Plan, charged: list[int], n_years: int, keys: frozenset[str] | None
+    ) -> None:
+        def wanted(kind: str) -> bool:
+            return keys is None or any(key.startswith(kind) for key in keys)
+
+        self.plan, self.charged = plan, charged
+        self.total = np.empty(n_years) if wanted("total") else None
+        self.oep = np.empty(n_years) if wanted("oep") else None
+        self.parties = np.empty((len(plan.parties), n_years))
+        self.layers = np.empty((len(plan.layers), n_years)) if wanted("layer:") else None
+        self.reinstated = np.empty((len(charged), n_years))
+
+    def add(self, laid: LaidOut, start: int, stop: int) -> None:
+        """Sum a chunk's events year by year; every row of a matrix at once, each year's
+        sum added event by event in time order."""
+        layout = laid.layout
+
+        def spread(values: FloatArray, out: FloatArray) -> None:
+            layout.to_years(layout.year_sums(values), out[..., start:stop])
+
+        if self.total is not None:
+            spread(laid.loss, self.total)
+        if self.oep is not None:
+            layout.to_years(layout.year_max(laid.loss), self.oep[start:stop])
+        spread(laid.nets, self.parties)
+        if self.layers is not None:
+            spread(laid.payouts, self.layers)
+        if self.charged:
+            spread(laid.reinstated[self.charged], self.reinstated)
+
+
+def settle(plan: Plan, laid: LaidOut, first_year: int, tolerance: float, part: BlockPart) -> None:
+    """Clean a chunk's nets of residue, check its balance event by event and count the
+    layers it exhausted, into ``part``."""
+    clean_nets(laid.nets, laid.loss)
+    part.max_abs_error = max(part.max_abs_error, _check_balance(laid, first_year, tolerance))
+    part.exhausted += _exhausted(plan, laid)
+
+
+def _check_balance(laid: LaidOut, first_year: int, tolerance: float) -> float:
+    """The largest imbalance of an event; a :class:`RunError` beyond rounding."""
+    loss, nets, layout = laid.loss, laid.nets, laid.layout
+    if len(loss) == 0:
+        return 0.0
+    scale = np.maximum(loss, 1.0)
+    error = np.abs(nets.sum(axis=0) - loss)
+    worst = int(np.argmax(error / scale))
+    if error[worst] > tolerance * scale[worst]:
+        year = first_year + int(layout.years[layout.year_of[worst]]) + 1
+        raise RunError(
+            f"balance check failed: in year {year}, the parties' nets add up to "
+            f"{nets[:, worst].sum()!r} for a loss of {loss[worst]!r}"
+        )
+    lowest = nets.min(axis=0)
+    if np.any(lowest < -tolerance * scale):
+        event = int(np.argmin(lowest / scale))
+        year = first_year + int(layout.years[layout.year_of[event]]) + 1
+        raise RunError(
+            f"balance check failed: a party's net is below zero ({lowest[event]!r}) in year {year}"
+        )
+    return float(error.max())
+
+
+def _exhausted(plan: Plan, laid: LaidOut) -> FloatArray:
+    counts = np.zeros(len(plan.layers))
+    idle = laid.layout.n_years - len(laid.layout.years)  # years without events
+    for j, layer in enumerate(plan.layers):
+        if math.isfinite(layer.aggregate_limit):
+            reached = np.count_nonzero(laid.year_end_aggregate[j] >= layer.aggregate_limit)
+            counts[j] = reached + (idle if layer.aggregate_limit <= 0.0 else 0)
+        elif math.isfinite(layer.limit):
+            counts[j] = np.count_nonzero(laid.limit_hit[j])
+    return counts
+
+
+def _summarise(plan: Plan, job: BlockJob, rows: _Rows, part: BlockPart, floors: Floors) -> None:
+    series: dict[str, FloatArray] = {}
+    if rows.total is not None:
+        series["total"] = rows.total
+    if rows.oep is not None:
+        series["oep"] = rows.oep
+    party_years = list(rows.parties)
+    for i, annual in enumerate(party_years):
+        series[f"party:{i}"] = annual
+    for k, member in enumerate(plan.members):
+        series[f"member:{k}"] = member.share * party_years[member.consortium]
+    if rows.layers is not None:
+        for j, annual in enumerate(rows.layers):
+            series[f"layer:{j}"] = annual
+    if job.cost_inputs:
+        part.cost_inputs = np.concatenate((rows.parties, rows.reinstated))
+    if job.flows is not None and job.rates is not None:
+        reinstated_years = dict(zip(rows.charged, rows.reinstated, strict=True))
+        series |= cost_series(plan, party_years, reinstated_years, job.flows, job.rates)
+    if job.keep_series:
+        part.series = series
+    budgets = {f"party:{i}": budget for i, budget in enumerate(plan.budgets)}
+    for key, values in series.items():
+        if job.keys is None or key in job.keys:
+            part.summaries[key] = summary_of(
+                values,
+                job.keep,
+                threshold=budgets.get(key),
+                tail=key not in job.no_tail,
+                above=floors(key),
+            )

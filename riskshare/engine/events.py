@@ -1,0 +1,246 @@
+"""Simulated events: frequency and severity sampling into arrays, block by block.
+
+A run is cut into blocks of :data:`BLOCK_YEARS` whole years. Block ``b`` draws from
+its own stream, ``SeedSequence(seed, spawn_key=(b,))``, so any block can be produced
+on its own, in any order or process, and a run's numbers do not depend on how its
+blocks are scheduled. Within a block the sources are drawn one after another:
+counts per year, then losses, then each event's time within its year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from riskshare.model.distributions import Frequency, Severity
+from riskshare.model.scenario import EventTable
+
+BLOCK_YEARS = 100_000
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class EventBlock:
+    """The events of ``n_years`` consecutive years, in the order they are applied.
+
+    ``year`` is the year within the block (0-based, non-decreasing), ``source`` the
+    index of each event's source, ``loss`` its ground-up loss.
+    """
+
+    first_year: int
+    n_years: int
+    year: IntArray
+    source: IntArray
+    loss: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+
+# --- each form declares its sampler, once -------------------------------------------
+
+
+def frequency_sampler(frequency: Frequency) -> Callable[[np.random.Generator, int], IntArray]:
+    """A function drawing the number of events in each of ``n`` years."""
+    if frequency.poisson is not None:
+        lam = frequency.poisson
+        return lambda rng, n: rng.poisson(lam, n)
+    if frequency.bernoulli is not None:
+        p = frequency.bernoulli
+        return lambda rng, n: (rng.random(n) < p).astype(np.int64)
+    if frequency.binomial is not None:
+        trials, prob = frequency.binomial.n, frequency.binomial.p
+        return lambda rng, n: rng.binomial(trials, prob, n)
+    if frequency.negative_binomial is not None:
+        mean, cv = frequency.negative_binomial.mean, frequency.negative_binomial.mix_cv
+        shape, scale = 1.0 / cv**2, mean * cv**2
+        return lambda rng, n: rng.poisson(rng.gamma(shape, scale, n))
+    fixed = frequency.fixed
+    assert fixed is not None
+    return lambda rng, n: np.full(n, fixed, dtype=np.int64)
+
+
+def severity_sampler(severity: Severity) -> Callable[[np.random.Generator, int], FloatArray]:
+    """A function drawing ``k`` ground-up losses, capped at ``cap`` where one is given."""
+    draw = _uncapped(severity)
+    cap = severity.cap
+    if cap is None:
+        return draw
+
+    def capped(rng: np.random.Generator, k: int) -> FloatArray:
+        losses = draw(rng, k)
+        return np.minimum(losses, cap, out=losses)
+
+    return capped
+
+
+def _uncapped(severity: Severity) -> Callable[[np.random.Generator, int], FloatArray]:
+    if severity.lognormal is not None:
+        mu, sigma = severity.lognormal.log_parameters()
+        return lambda rng, k: rng.lognormal(mu, sigma, k)
+    if severity.pareto is not None:
+        scale, alpha = severity.pareto.scale, severity.pareto.alpha
+        # numpy's pareto is the Lomax (Pareto II); 1 + Lomax is Pareto I with scale 1.
+        return lambda rng, k: scale * (rng.pareto(alpha, k) + 1.0)
+    if severity.gamma is not None:
+        shape, scale = 1.0 / severity.gamma.cv**2, severity.gamma.mean * severity.gamma.cv**2
+        return lambda rng, k: rng.gamma(shape, scale, k)
+    if severity.uniform is not None:
+        low, high = severity.uniform.low, severity.uniform.high
+        return lambda rng, k: rng.uniform(low, high, k)
+    if severity.empirical is not None:
+        values = np.asarray(severity.empirical.values, dtype=np.float64)
+        probs = severity.empirical.probabilities
+        weights = None if probs is None else np.asarray(probs, dtype=np.float64) / np.sum(probs)
+        return lambda rng, k: rng.choice(values, k, p=weights)
+    fixed = severity.fixed
+    assert fixed is not None
+    return lambda rng, k: np.full(k, fixed, dtype=np.float64)
+
+
+# --- blocks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceSampler:
+    frequency: Callable[[np.random.Generator, int], IntArray]
+    severity: Callable[[np.random.Generator, int], FloatArray]
+
+
+def block_spans(years: int, block_years: int = BLOCK_YEARS) -> list[tuple[int, int]]:
+    """(first year, number of years) of each block of a run of ``years`` years."""
+    return [(start, min(block_years, years - start)) for start in range(0, years, block_years)]
+
+
+def block_rng(seed: int, block: int) -> np.random.Generator:
+    """The random stream of block ``block`` of a run with seed ``seed``."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+
+
+@dataclass(frozen=True)
+class Draws:
+    """A block's draws, source after source, before they are put in time order.
+
+    ``key`` is each event's year plus its time within the year; ``counts`` the number
+    of events of each year, all sources together; ``offsets[s, y]`` the index of the
+    first draw of source ``s`` in year ``y`` (each source's draws are in year order).
+    """
+
+    n_years: int
+    counts: IntArray
+    offsets: IntArray  # (sources, years + 1)
+    year: IntArray
+    source: IntArray
+    loss: FloatArray
+    key: FloatArray
+
+    def time_order(self) -> npt.NDArray[np.intp]:
+        """The draws' indices in the order the events are applied (stable on ties)."""
+        return np.argsort(self.key, kind="stable")
+
+    def chunk_order(self, start: int, stop: int) -> npt.NDArray[np.intp]:
+        """The indices of the draws of years ``start`` to ``stop`` in the order applied.
+
+        The same order as :meth:`time_order`'s for those years: a stable sort of the
+        same keys, taken in the same order.
+        """
+        pieces = [np.arange(row[start], row[stop]) for row in self.offsets]
+        if not pieces:
+            return np.zeros(0, dtype=np.intp)
+        drawn = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        return drawn[np.argsort(self.key[drawn], kind="stable")]
+
+
+def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: int) -> Draws:
+    """Draw the events of one block: for each source its counts, losses, then times."""
+    rng = block_rng(seed, block)
+    counts = np.zeros(n_years, dtype=np.int64)
+    offsets = np.zeros((len(samplers), n_years + 1), dtype=np.int64)
+    years: list[IntArray] = []
+    losses: list[FloatArray] = []
+    sources: list[IntArray] = []
+    keys: list[FloatArray] = []
+    every_year = np.arange(n_years, dtype=np.int64)
+    drawn = 0
+    for index, sampler in enumerate(samplers):
+        source_counts = sampler.frequency(rng, n_years)
+        counts += source_counts
+        np.cumsum(source_counts, out=offsets[index, 1:])
+        offsets[index] += drawn
+        total = int(source_counts.sum())
+        drawn += total
+        year = np.repeat(every_year, source_counts)
+        losses.append(sampler.severity(rng, total))
+        keys.append(np.add(year, rng.random(total)))
+        years.append(year)
+        sources.append(np.full(total, index, dtype=np.int64))
+    if not samplers:
+        empty = np.zeros(0)
+        none = empty.astype(np.int64)
+        return Draws(n_years, counts, offsets, none, none, empty, empty)
+    return Draws(
+        n_years=n_years,
+        counts=counts,
+        offsets=offsets,
+        year=np.concatenate(years),
+        source=np.concatenate(sources),
+        loss=np.concatenate(losses),
+        key=np.concatenate(keys),
+    )
+
+
+def simulate_block(
+    samplers: list[SourceSampler], seed: int, block: int, first_year: int, n_years: int
+) -> EventBlock:
+    """Draw the events of one block, every source's events merged in time order."""
+    draws = draw_block(samplers, seed, block, n_years)
+    order = draws.time_order()
+    return EventBlock(
+        first_year=first_year,
+        n_years=n_years,
+        year=draws.year[order],
+        source=draws.source[order],
+        loss=draws.loss[order],
+    )
+
+
+def table_block(
+    table: EventTable, source_codes: IntArray, first_year: int, n_years: int
+) -> EventBlock:
+    """The events of an ``events_file`` that fall in one block, in the order to apply them.
+
+    ``source_codes`` gives each row's source index. Within a year, events are applied
+    by their ``time`` where the file has one, and in file order where it does not.
+    """
+    year0 = table.year - 1 - first_year
+    inside = np.flatnonzero((year0 >= 0) & (year0 < n_years))
+    year = year0[inside]
+    if table.time is not None:
+        order = np.lexsort((table.time[inside], year))
+    else:
+        order = np.argsort(year, kind="stable")
+    picked = inside[order]
+    return EventBlock(
+        first_year=first_year,
+        n_years=n_years,
+        year=year[order].astype(np.int64),
+        source=source_codes[picked],
+        loss=table.loss[picked].astype(np.float64),
+    )
+
+
+def given_block(losses: list[float], source: int) -> EventBlock:
+    """One year in which ``losses`` happen in the order given (for ``explain``)."""
+    n = len(losses)
+    return EventBlock(
+        first_year=0,
+        n_years=1,
+        year=np.zeros(n, dtype=np.int64),
+        source=np.full(n, source, dtype=np.int64),
+        loss=np.asarray(losses, dtype=np.float64),
+    )

@@ -1,0 +1,232 @@
+"""One year, given losses: how each flows through the tower, and why."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskshare.engine.allocation import LayerTrace, allocate
+from riskshare.engine.block import premium_flows, reinstatement_rates
+from riskshare.engine.events import given_block
+from riskshare.engine.plan import LayerTerms, Plan, compile_plan
+from riskshare.errors import Problem, ScenarioError
+from riskshare.model.amounts import format_amount, format_share
+from riskshare.model.scenario import Scenario
+from riskshare.runs.simulation import check_balance, clean_residue, layer_premiums
+
+
+@dataclass(frozen=True)
+class Note:
+    """One part of the reason for a payout, with its amounts kept as numbers."""
+
+    template: str  # "limit reached ({0} per event)"
+    amounts: tuple[float, ...] = ()
+
+    def text(self, unit: str | None = None) -> str:
+        return self.template.format(*(format_amount(a, unit) for a in self.amounts))
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """What one layer did with one event, and why."""
+
+    layer: str
+    party: str
+    subject: float
+    paid: float
+    notes: tuple[Note, ...]
+
+    def reason(self, unit: str | None = None) -> str:
+        """Why the layer paid what it paid, in words, amounts in ``unit``."""
+        return "; ".join(note.text(unit) for note in self.notes)
+
+
+@dataclass(frozen=True)
+class ExplainedEvent:
+    loss: float
+    steps: tuple[LayerStep, ...]
+    parties: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ExplainResult:
+    """The waterfall of each given loss, and the year's totals."""
+
+    scenario: Scenario
+    source: str
+    events: tuple[ExplainedEvent, ...]
+    layer_totals: dict[str, float]
+    party_totals: dict[str, float]
+    premiums: dict[str, dict[str, object]] | None
+    costs: dict[str, float] | None
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "scenario": self.scenario.header(),
+            "events": [
+                {
+                    "loss": event.loss,
+                    "layers": {step.layer: step.paid for step in event.steps},
+                    "parties": event.parties,
+                }
+                for event in self.events
+            ],
+            "total": {
+                "loss": math.fsum(event.loss for event in self.events),
+                "layers": self.layer_totals,
+                "parties": self.party_totals,
+            },
+        }
+        if self.premiums is not None and self.costs is not None:
+            out["premiums"] = self.premiums
+            total = out["total"]
+            assert isinstance(total, dict)
+            total["cost"] = self.costs
+        return out
+
+
+def explain(
+    scenario: Scenario, losses: Sequence[float], source: str | None = None
+) -> ExplainResult:
+    """Let ``losses`` happen, in that order, in one year, and trace each through the layers.
+
+    The losses come from ``source`` (a source of the scenario) or, by default, from a
+    source of their own, ``ground_up``, borne by the residual party: layers on
+    ``ground_up:SOURCE`` then take nothing.
+    """
+    plan = compile_plan(scenario)
+    if source is None:
+        plan, index = plan.with_explain_source()
+        source_name = "ground_up"
+    elif source in plan.sources:
+        index, source_name = plan.sources.index(source), source
+    else:
+        known = ", ".join(plan.sources) or "none"
+        raise ScenarioError([Problem((), f"unknown source `{source}` (sources: {known})")])
+    if any(not math.isfinite(x) or x < 0 for x in losses):
+        raise ScenarioError([Problem((), "losses must be finite amounts, not negative")])
+    block = given_block(list(losses), index)
+    allocation = allocate(plan, block, trace=True)
+    clean_residue(allocation)
+    check_balance(allocation)
+    assert allocation.traces is not None
+    names = _party_columns(plan)
+    events = []
+    for e, loss in enumerate(block.loss):
+        steps = tuple(
+            LayerStep(
+                layer=terms.name,
+                party=plan.parties[terms.party],
+                subject=float(trace.subject[e]),
+                paid=float(allocation.payouts[j, e]),
+                notes=_reason(terms, trace, e),
+            )
+            for j, (terms, trace) in enumerate(zip(plan.layers, allocation.traces, strict=True))
+        )
+        events.append(
+            ExplainedEvent(float(loss), steps, _party_amounts(plan, names, allocation.nets[:, e]))
+        )
+    layer_totals = {t.name: float(allocation.payouts[j].sum()) for j, t in enumerate(plan.layers)}
+    party_totals = _party_amounts(plan, names, allocation.nets.sum(axis=1))
+    premiums, costs = _premium_flows(scenario, plan, allocation.reinstated, names, party_totals)
+    return ExplainResult(
+        scenario, source_name, tuple(events), layer_totals, party_totals, premiums, costs
+    )
+
+
+def _party_columns(plan: Plan) -> list[str]:
+    """Parties, each consortium followed by its members as ``CONSORTIUM/MEMBER``."""
+    names = []
+    for i, party in enumerate(plan.parties):
+        names.append(party)
+        names.extend(f"{party}/{m.name}" for m in plan.members if m.consortium == i)
+    return names
+
+
+def _party_amounts(plan: Plan, names: list[str], nets: np.ndarray) -> dict[str, float]:
+    return _with_members(plan, names, {p: float(nets[i]) for i, p in enumerate(plan.parties)})
+
+
+def _with_members(plan: Plan, names: list[str], amounts: dict[str, float]) -> dict[str, float]:
+    """Each party's amount and each consortium member's share of its consortium's, in the
+    order of ``names``."""
+    for member in plan.members:
+        consortium = plan.parties[member.consortium]
+        amounts[f"{consortium}/{member.name}"] = member.share * amounts[consortium]
+    return {name: amounts[name] for name in names}
+
+
+def _reason(terms: LayerTerms, trace: LayerTrace, e: int) -> tuple[Note, ...]:
+    """Why the layer paid what it paid for event ``e``."""
+    s = float(trace.subject[e])
+    occurrence = float(trace.occurrence[e])
+    before, after = float(trace.aggregate_before[e]), float(trace.aggregate_after[e])
+    aggregate = terms.has_aggregate  # reinstatements set a finite aggregate limit
+    capped = math.isfinite(terms.aggregate_limit)
+    if s <= 0:
+        return (Note("nothing to take: the subject is zero"),)
+    if terms.franchise > 0 and s < terms.franchise:
+        return (Note("franchise not met ({0} < {1})", (s, terms.franchise)),)
+    if s <= terms.attachment:
+        return (Note("below attachment ({0} ≤ {1})", (s, terms.attachment)),)
+    notes = []
+    if math.isfinite(terms.limit) and occurrence >= terms.limit:
+        notes.append(Note("limit reached ({0} per event)", (terms.limit,)))
+    if aggregate:
+        if capped and before >= terms.aggregate_limit:
+            return (Note("aggregate used up ({0} a year)", (terms.aggregate_limit,)),)
+        if after == 0:
+            retention = Note(
+                "within the annual aggregate retention of {0}", (terms.aggregate_attachment,)
+            )
+            return (retention,)
+        if after - before < occurrence:
+            if capped and after >= terms.aggregate_limit:
+                notes.append(Note("aggregate used up ({0} a year)", (terms.aggregate_limit,)))
+            else:
+                notes.append(
+                    Note(
+                        "part within the annual aggregate retention of {0}",
+                        (terms.aggregate_attachment,),
+                    )
+                )
+    if terms.share != 1.0:
+        notes.append(Note(f"{format_share(terms.share)} share"))
+    if not notes:
+        notes.append(Note("in the layer ({0} above {1})", (occurrence, terms.attachment)))
+    return tuple(notes)
+
+
+def _premium_flows(
+    scenario: Scenario,
+    plan: Plan,
+    reinstated: np.ndarray,
+    names: list[str],
+    party_totals: dict[str, float],
+) -> tuple[dict[str, dict[str, object]] | None, dict[str, float] | None]:
+    """The year's premiums, subsidies and reinstatement premiums, and each party's cost."""
+    premiums = layer_premiums(plan, scenario.simulation.seed, scenario.simulation.years)
+    if premiums is None:
+        return None, None
+    flows = premium_flows(plan, premiums)
+    rates = reinstatement_rates(plan, premiums)
+    cost = {party: party_totals[party] + float(flows[i]) for i, party in enumerate(plan.parties)}
+    table: dict[str, dict[str, object]] = {}
+    for j, terms in enumerate(plan.layers):
+        if terms.premium_form is None:
+            continue
+        charged = float(rates[j] * reinstated[j].sum())
+        cost[plan.parties[terms.payer]] += charged
+        cost[plan.parties[terms.party]] -= charged
+        table[terms.name] = {
+            "premium": float(premiums[j]),
+            "payer": plan.parties[terms.payer],
+            "subsidies": {
+                plan.parties[p]: float(premiums[j]) * share for p, share in terms.subsidies
+            },
+            "reinstatement_premiums": charged,
+        }
+    return table, _with_members(plan, names, cost)

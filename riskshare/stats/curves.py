@@ -1,0 +1,101 @@
+"""Exceedance curves: the annual amount exceeded once in T years, for a grid of T.
+
+A run keeps the largest ``ceil(0.1 × years) + 2`` values of each annual series (see
+:mod:`riskshare.stats.summary`), which fixes every quantile from 0.9 up: so a curve runs from
+the 1-in-10 year to the 1-in-``years`` year. Where a result carries no kept tails
+(one rebuilt from JSON, say), the curve falls back to the spec's return-period figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskshare.engine.events import FloatArray
+from riskshare.runs.simulation import SimulationResult
+from riskshare.stats.summary import RETURN_PERIODS, TAIL_SHARE, SeriesSummary
+
+#: The shortest return period a curve shows: the lowest quantile every run can give.
+MIN_PERIOD = 1 / TAIL_SHARE
+#: Points of a curve drawn from the kept tails, log-spaced in the return period.
+POINTS = 160
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One exceedance curve: ``amounts[i]`` is exceeded once in ``periods[i]`` years."""
+
+    label: str
+    periods: FloatArray
+    amounts: FloatArray
+    budget: float | None = None
+
+
+@dataclass(frozen=True)
+class ExceedanceCurves:
+    """The total's aggregate and occurrence curves and each party's aggregate curve."""
+
+    aggregate: Curve  # the total ground-up loss of a year
+    occurrence: Curve  # the largest single event of a year
+    parties: dict[str, Curve]  # party name → its annual net amount
+    detailed: bool  # drawn from the kept tails (True) or the return-period figures only
+
+
+def period_grid(years: int, points: int = POINTS) -> FloatArray:
+    """Return periods from 1-in-10 to 1-in-``years``, log-spaced, with the spec's periods."""
+    top = max(float(years), MIN_PERIOD)
+    grid = np.geomspace(MIN_PERIOD, top, points) if top > MIN_PERIOD else np.array([MIN_PERIOD])
+    standard = [float(t) for t in RETURN_PERIODS if t <= top]
+    return np.unique(np.concatenate((grid, standard)))
+
+
+def exceedance_curves(result: SimulationResult, points: int = POINTS) -> ExceedanceCurves:
+    """The exceedance curves of a run, from its kept tails where it has them."""
+    summaries: Mapping[str, SeriesSummary] = result.summaries
+    detailed = "total" in summaries and "oep" in summaries
+    if detailed:
+        periods = period_grid(result.years, points)
+
+        def from_summary(key: str) -> FloatArray:
+            summary = summaries[key]
+            return np.array([summary.quantile(1 - 1 / t) for t in periods])
+
+        total, oep = from_summary("total"), from_summary("oep")
+        party_amounts = {name: from_summary(f"party:{i}") for i, name in enumerate(result.parties)}
+    else:
+        periods = np.array([float(t) for t in RETURN_PERIODS if t <= max(result.years, MIN_PERIOD)])
+        total = _figures(result.total["return_periods"], periods)
+        oep = _figures(result.total["oep_return_periods"], periods)
+        party_amounts = {
+            name: _figures(entry["return_periods"], periods)
+            for name, entry in result.parties.items()
+        }
+    parties = {
+        name: Curve(
+            label=str(entry["label"]),
+            periods=periods,
+            amounts=party_amounts[name],
+            budget=_budget(entry.get("budget")),
+        )
+        for name, entry in result.parties.items()
+    }
+    return ExceedanceCurves(
+        aggregate=Curve("Total ground-up loss", periods, total),
+        occurrence=Curve("Largest single event", periods, oep),
+        parties=parties,
+        detailed=detailed,
+    )
+
+
+def _figures(return_periods: object, periods: FloatArray) -> FloatArray:
+    assert isinstance(return_periods, Mapping)
+    return np.array([float(return_periods[str(round(t))]) for t in periods])
+
+
+def _budget(value: object) -> float | None:
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None
