@@ -8,13 +8,13 @@ raises on purpose ends in :func:`_fail`: one message, the right exit code, no tr
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -27,6 +27,14 @@ from riskshare.errors import ExitCode, Problem, RiskshareError, ScenarioError
 from riskshare.loading.load import load_scenario_with_warnings, validate_file
 from riskshare.model.amounts import parse_amount
 from riskshare.model.scenario import Scenario, scenario_json_schema
+from riskshare.output import (
+    STDOUT,
+    cause,
+    overwritten_input,
+    same_outputs,
+    write_file,
+    write_text,
+)
 from riskshare.render.compare_tables import comparison_tables, sweep_tables
 from riskshare.render.tables import explain_tables, simulation_tables
 from riskshare.runs.compare import compare as compare_scenarios
@@ -105,42 +113,51 @@ def _load(path: Path) -> Scenario:
 def _write_json(data: object, target: str) -> None:
     """Write ``data`` as JSON to the file ``target``, or to stdout for ``-``."""
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if target == "-":
-        sys.stdout.write(text)
-    else:
-        _write_file(Path(target), text.encode("utf-8"))
+    _write_text(target, text)
 
 
 def _write_csv(rows: list[list[object]], target: str) -> None:
     """Write ``rows`` as CSV to the file ``target``, or to stdout for ``-``."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
-    if target == "-":
-        sys.stdout.write(buffer.getvalue())
+    _write_text(target, buffer.getvalue())
+
+
+def _write_text(target: str, text: str) -> None:
+    """To a file, failures end in the funnel; to stdout, in :func:`main`."""
+    if target == STDOUT:
+        write_text(target, text)
     else:
-        _write_file(Path(target), buffer.getvalue().encode("utf-8"))
+        _guard(lambda: write_text(target, text))
 
 
 def _write_file(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` whole or not at all (JSON, CSV, a figure, a report)."""
-    directory = target.parent if str(target.parent) else Path(".")
-    temporary: Path | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
-        ) as handle:
-            temporary = Path(handle.name)
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        temporary.chmod(0o666 & ~umask)  # as open() would make it, not the temporary's 0600
-        os.replace(temporary, target)
-    except BaseException as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            _fail(f"error: cannot write {target}: {error.strerror or error}")
-        raise
+    """Write ``data`` to ``target`` whole or not at all (a figure, a report)."""
+    _guard(lambda: write_file(target, data))
+
+
+def _separate_outputs(**outputs: str | Path | None) -> None:
+    """A usage error where two output options name the same file (one would be lost)."""
+    named = {f"--{option}": target for option, target in outputs.items()}
+    clash = same_outputs(named)
+    if clash is not None:
+        first, second = clash
+        raise typer.BadParameter(
+            f"{first} and {second} name the same file, {named[first]}; give each its own file"
+        )
+
+
+def _inputs(path: Path, scenario: Scenario) -> list[Path]:
+    """The files a run reads: the scenario file and its events file."""
+    files = [path]
+    if scenario.events_file is not None:
+        files.append(path.parent / scenario.events_file)
+    return files
+
+
+def _not_over_inputs(inputs: list[Path], *outputs: str | Path | None) -> None:
+    """Exit 1, before anything runs, where an output would write over an input."""
+    _guard(lambda: overwritten_input(outputs, inputs))
 
 
 def _figure_format(path: Path, option: str) -> str:
@@ -220,7 +237,11 @@ def main_options(
     """Simulate multi-layer risk sharing for technology insurance."""
 
 
-ScenarioPath = Annotated[Path, typer.Argument(metavar="SCENARIO", help="The scenario YAML file.")]
+# readable=False: an unreadable file is reported as the library reads it (exit 1), as a
+# missing one or a folder is, not by typer's own check (a usage error, exit 2)
+ScenarioPath = Annotated[
+    Path, typer.Argument(metavar="SCENARIO", readable=False, help="The scenario YAML file.")
+]
 UnitsOption = Annotated[
     Units | None, typer.Option("--units", help="Show every amount in this unit.")
 ]
@@ -271,6 +292,7 @@ def simulate(
         typer.Option(
             "--plot",
             metavar="FILE",
+            readable=False,
             help="Also draw the exceedance curves to FILE.png or FILE.svg "
             "(needs pip install 'riskshare[report]').",
         ),
@@ -279,9 +301,11 @@ def simulate(
 ) -> None:
     """Run the scenario and print who absorbs what, each layer and the return periods."""
     plot_format = _figure_format(plot_path, "--plot") if plot_path is not None else None
+    _separate_outputs(json=json_path, plot=plot_path)
     if plot_path is not None:
         _needs_report_extra()
     scenario = _load(scenario_path)
+    _not_over_inputs(_inputs(scenario_path, scenario), json_path, plot_path)
     with _running(scenario, years) as progress:
         result = _guard(
             lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
@@ -302,7 +326,11 @@ def report(
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", metavar="FILE.html", help="Where to write the report (HTML)."
+            "--output",
+            "-o",
+            metavar="FILE.html",
+            readable=False,
+            help="Where to write the report (HTML).",
         ),
     ],
     years: YearsOption = None,
@@ -312,6 +340,7 @@ def report(
     """Write a one-file HTML report: the tower, who pays, exceedance curves and the tables."""
     _needs_report_extra()
     scenario = _load(scenario_path)
+    _not_over_inputs(_inputs(scenario_path, scenario), output)
     with _running(scenario, years) as progress:
         result = _guard(
             lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
@@ -354,6 +383,7 @@ def explain(
         except ValueError as error:
             raise typer.BadParameter(f"{text!r} {error}", param_hint="--loss") from None
     scenario = _load(scenario_path)
+    _not_over_inputs(_inputs(scenario_path, scenario), json_path)
     result = _guard(lambda: explain_losses(scenario, losses, source))
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
@@ -367,6 +397,7 @@ def compare(
         list[Path],
         typer.Argument(
             metavar="SCENARIO...",
+            readable=False,
             help="Two or more scenario files with the same events; the first is the base.",
         ),
     ],
@@ -380,6 +411,10 @@ def compare(
     if len(scenario_paths) < 2:
         raise typer.BadParameter("give two or more scenario files", param_hint="SCENARIO...")
     scenarios = [_load(path) for path in scenario_paths]
+    inputs = [
+        file for p, s in zip(scenario_paths, scenarios, strict=True) for file in _inputs(p, s)
+    ]
+    _not_over_inputs(inputs, json_path)
     with _running(scenarios[0], years) as progress:
         result = _guard(
             lambda: compare_scenarios(scenarios, years, seed, progress=progress, workers=workers)
@@ -416,6 +451,7 @@ def sweep(
     """
     if json_path == "-" and csv_path == "-":
         raise typer.BadParameter("only one of --json and --csv can write to stdout (-)")
+    _separate_outputs(json=json_path, csv=csv_path)
     grid: dict[str, list[object]] = {}
     for spec in assignments:
         try:
@@ -426,6 +462,7 @@ def sweep(
             raise typer.BadParameter(f"`{path}` is given twice", param_hint="--set")
         grid[path] = values
     scenario = _load(scenario_path)
+    _not_over_inputs(_inputs(scenario_path, scenario), json_path, csv_path)
 
     def run(progress: Progress | None) -> SweepResult:
         try:
@@ -452,7 +489,8 @@ def sweep(
 @app.command()
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(metavar="FILE...", help="Scenario files to check.")
+        list[Path],
+        typer.Argument(metavar="FILE...", readable=False, help="Scenario files to check."),
     ],
     output_format: Annotated[
         ProblemFormat,
@@ -508,5 +546,38 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Entry point of the ``riskshare`` console script."""
-    app()
+    """Entry point of the ``riskshare`` console script.
+
+    Standard output that cannot be written (a full disk) ends the command with one line
+    on stderr and exit 1; a closed pipe (``riskshare simulate X | head -1``) ends it
+    quietly with exit 1: the reader has all it wanted. Either way, nothing is left for
+    the interpreter to complain about at exit.
+    """
+    code: str | int | None
+    try:
+        app()
+        code = ExitCode.OK  # pragma: no cover - app() always exits
+    except SystemExit as end:
+        code = end.code
+    except OSError as error:  # a write to standard output, as the command printed
+        code = _stdout_failed(error)
+    try:
+        sys.stdout.flush()
+    except OSError as error:  # what was still buffered
+        code = _stdout_failed(error)
+    sys.exit(code)
+
+
+def _stdout_failed(error: OSError) -> int:
+    """Say why standard output failed (unless its reader is gone); exit 1."""
+    try:  # what is still buffered goes nowhere, instead of failing again at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    if error.errno != errno.EPIPE:
+        where = error.filename or "standard output"
+        with suppress(OSError):
+            _stderr().print(f"error: cannot write to {where}: {cause(error)}", markup=False)
+    return ExitCode.FAILED

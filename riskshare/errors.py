@@ -91,3 +91,7 @@ class ScenarioError(RiskshareError):
 
 class RunError(RiskshareError):
     """A run that could not be completed or whose result failed a check."""
+
+
+class OutputError(RiskshareError):
+    """An output that cannot be written, or must not be: over an input, over a device."""

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import stat
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from render import run
@@ -288,3 +294,273 @@ def test_the_progress_bar_runs_no_thread_for_workers_to_fork_beside(
         assert progress is not None
         progress(1, 2)
         assert threading.active_count() == before
+
+
+# --- outputs: never over an input, another output or a device -----------------------
+
+
+@pytest.fixture
+def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a command runs anything: it must refuse before that."""
+    from riskshare import cli
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the run started")
+
+    for name in ("simulate_scenario", "compare_scenarios", "sweep_scenario", "explain_losses"):
+        monkeypatch.setattr(cli, name, refuse)
+
+
+def _copy(source: str, target: Path) -> Path:
+    target.write_bytes(Path(source).read_bytes())
+    return target
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["simulate", "{s}", "--json", "{out}"],
+        ["simulate", "{s}", "--plot", "{out}"],
+        ["explain", "{s}", "--loss", "1B", "--json", "{out}"],
+        ["sweep", "{s}", "--set", "layers[0].share=50%,60%", "--csv", "{out}"],
+        ["compare", "{other}", "{s}", "--json", "{out}"],
+        ["report", "{s}", "-o", "{out}"],
+    ],
+    ids=lambda c: f"{c[0]}-{c[-2]}",
+)
+@pytest.mark.parametrize("name", ["same", "hard link", "symlink"])
+def test_an_output_over_an_input_is_refused_before_the_run(
+    tmp_path: Path, command: list[str], name: str, no_run: None
+) -> None:
+    scenario = _copy(EXAMPLE, tmp_path / "s.png")  # a name --plot accepts
+    other = _copy(EXAMPLE, tmp_path / "other.yaml")
+    out = scenario
+    if name == "hard link":
+        out = tmp_path / "hard.png"
+        os.link(scenario, out)
+    elif name == "symlink":
+        out = tmp_path / "link.png"
+        out.symlink_to(scenario)
+    before = scenario.read_bytes()
+    args = [a.format(s=scenario, other=other, out=out) for a in command]
+    result = run(*args)
+    assert result.exit_code == 1, result.stderr
+    assert f"error: will not write {out}: " in result.stderr
+    assert "an input of this run" in result.stderr
+    assert scenario.read_bytes() == before
+    assert out.exists()
+
+
+def test_an_output_over_the_events_file_is_refused(tmp_path: Path, no_run: None) -> None:
+    scenario = _copy("scenarios/cat-model-ylt.yaml", tmp_path / "ylt.yaml")
+    events = _copy("scenarios/cat-model-ylt.csv", tmp_path / "cat-model-ylt.csv")
+    before = events.read_bytes()
+    result = run("simulate", str(scenario), "--json", str(events))
+    assert result.exit_code == 1
+    assert f"will not write {events}: it is an input of this run" in result.stderr
+    assert events.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        (["sweep", EXAMPLE, "--set", "layers[0].share=50%,60%"], ["--json", "--csv"]),
+        (["simulate", EXAMPLE], ["--json", "--plot"]),
+    ],
+    ids=["sweep", "simulate"],
+)
+@pytest.mark.parametrize("spelling", ["same", "dotted", "symlink"])
+def test_two_outputs_naming_one_file_are_a_usage_error(
+    tmp_path: Path, command: list[str], options: list[str], spelling: str, no_run: None
+) -> None:
+    first = tmp_path / "out.png"
+    second = {
+        "same": first,
+        "dotted": tmp_path / "." / "out.png",
+        "symlink": tmp_path / "link.png",
+    }[spelling]
+    if spelling == "symlink":
+        second.symlink_to(first)
+    result = run(*command, options[0], str(first), options[1], str(second))
+    assert result.exit_code == 2
+    assert f"{options[0]} and {options[1]} name the same file" in result.stderr
+    assert not first.exists()
+
+
+def test_two_outputs_to_dev_null_are_allowed() -> None:
+    result = run(
+        "sweep", EXAMPLE, "--set", "layers[0].share=50%,60%", "--years", "200",
+        "--json", "/dev/null", "--csv", "/dev/null",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_json_to_dev_null_leaves_the_device() -> None:
+    result = run("simulate", EXAMPLE, "--years", "200", "--quiet", "--json", "/dev/null")
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_json_to_a_copy_of_dev_null_leaves_the_device(tmp_path: Path) -> None:
+    """As /dev/null, on a node of its own (which a wrong writer may replace safely)."""
+    null = tmp_path / "null"
+    device = os.stat("/dev/null").st_rdev
+    try:
+        os.mknod(null, stat.S_IFCHR | 0o666, device)
+    except PermissionError:
+        pytest.skip("cannot make a device node here")
+    result = run("simulate", EXAMPLE, "--years", "200", "--quiet", "--json", str(null))
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISCHR(null.stat().st_mode) and null.stat().st_rdev == device
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_json_to_dev_full_is_a_clear_error() -> None:
+    result = run("simulate", EXAMPLE, "--years", "200", "--quiet", "--json", "/dev/full")
+    assert result.exit_code == 1
+    assert result.stderr == "error: cannot write /dev/full: no space left on the device\n"
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_json_to_a_fifo_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = run("simulate", EXAMPLE, "--years", "200", "--quiet", "--json", str(fifo))
+    assert result.exit_code == 1
+    assert f"error: cannot write {fifo}: it is a named pipe" in result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_json_to_a_folder_is_refused(tmp_path: Path) -> None:
+    result = run("simulate", EXAMPLE, "--years", "200", "--quiet", "--json", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"error: cannot write {tmp_path}: it is a folder" in result.stderr
+
+
+def test_json_through_a_symlink_keeps_the_link_and_the_mode(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("{}", encoding="utf-8")
+    real.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    result = run("simulate", EXAMPLE, "--years", "200", "--quiet", "--json", str(link))
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink()
+    assert json.loads(real.read_text(encoding="utf-8"))["simulation"]["years"] == 200
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+
+
+# --- standard output that cannot be written ------------------------------------------
+
+
+def _riskshare(*args: str, **streams: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "riskshare", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=120,
+        **streams,
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schema"],
+        ["simulate", EXAMPLE, "--years", "200"],
+        ["explain", EXAMPLE, "--loss", "1B", "--json", "-"],  # less than a buffer's worth
+        ["--version"],
+    ],
+    ids=["schema", "simulate", "explain", "version"],
+)
+def test_stdout_on_a_full_disk_is_one_line_and_exit_1(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = _riskshare(*args, stdout=full)
+    assert done.returncode == 1
+    assert done.stderr == "error: cannot write to standard output: no space left on the device\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schema"],
+        ["simulate", EXAMPLE, "--years", "200"],
+        ["explain", EXAMPLE, "--loss", "1B", "--json", "-"],  # less than a buffer's worth
+        ["--version"],
+    ],
+    ids=["schema", "simulate", "explain", "version"],
+)
+def test_stdout_to_a_closed_pipe_ends_quietly_with_exit_1(args: list[str]) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # as `| head -1` does once it has its line
+    try:
+        done = _riskshare(*args, stdout=writer)
+    finally:
+        os.close(writer)
+    assert done.returncode == 1
+    assert done.stderr == ""
+
+
+# --- inputs that cannot be read ------------------------------------------------------
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A folder anyone may pass through (pytest's own are only their owner's)."""
+    folder = Path(tempfile.mkdtemp(prefix="riskshare-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def _riskshare_as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+    """``riskshare ARGS`` as the user nobody, for whom permissions still count."""
+    return subprocess.run(
+        [sys.executable, "-m", "riskshare", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        user=65534,
+        group=65534,
+        extra_groups=[],
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["simulate", "{}"],
+        ["compare", EXAMPLE, "{}"],
+        ["validate", "{}"],
+        ["explain", "{}", "--loss", "1B"],
+        ["report", "{}", "-o", "{}.html"],
+    ],
+    ids=lambda c: c[0],
+)
+@pytest.mark.parametrize("case", ["missing", "folder", "unreadable"])
+def test_an_input_that_cannot_be_read_is_exit_1_naming_the_file(
+    open_folder: Path, command: list[str], case: str
+) -> None:
+    names = {"missing": "nope.yaml", "folder": "dir", "unreadable": "locked.yaml"}
+    path = open_folder / names[case]
+    if case == "folder":
+        path.mkdir()
+    elif case == "unreadable":
+        _copy(EXAMPLE, path).chmod(0)
+    args = [a.format(path) for a in command]
+    if case == "unreadable" and os.geteuid() == 0:  # root reads anything
+        done = _riskshare_as_nobody(*args)
+        code, output = done.returncode, done.stdout + done.stderr
+    else:
+        result = run(*args)
+        code, output = result.exit_code, result.stdout + result.stderr
+    assert code == 1, output
+    lines = [line for line in output.splitlines() if line.startswith(f"{path}: error: ")]
+    assert lines, output
+    if case == "unreadable":
+        assert lines[0].endswith("cannot be read: Permission denied")

@@ -10,6 +10,11 @@ the end. Whatever order the calls finish in, the caller merges what needs an ord
 
 With one worker, or where ``fork`` is not available, the handlers run in the calling
 process: the same code, with no pool.
+
+Workers never outlive the run: a worker is killed by the system when the process that
+forked it ends, however it ends (Linux), and SIGTERM or SIGHUP to that process while
+workers run stops them first, then takes its usual course. A worker that dies on its own
+(killed, out of memory) ends the run with a :class:`RunError` that says so.
 """
 
 from __future__ import annotations
@@ -17,12 +22,17 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from multiprocessing.connection import Connection, wait
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import numpy as np
+
+from riskshare.errors import RunError
 
 Handler = Callable[[Any], Any]
 
@@ -30,6 +40,18 @@ _worker = 0  # this process's number among the workers (0 in the calling process
 
 #: Calls each worker has in hand at once: the next is waiting while one is answered.
 IN_FLIGHT = 2
+
+#: Signals that end a run with workers: the workers are stopped before the signal acts.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+class Stopped(BaseException):
+    """A stop signal (SIGTERM, SIGHUP) received while workers ran."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 def cores() -> int:
@@ -69,11 +91,14 @@ class Workers:
         for number in range(count):
             parent, child = context.Pipe()
             # forked, the worker inherits the handlers as they are: nothing is pickled
-            process = context.Process(target=_serve, args=(child, number, handlers), daemon=True)
+            process = context.Process(
+                target=_serve, args=(child, number, handlers, os.getpid()), daemon=True
+            )
             process.start()
             child.close()
             self._processes.append(process)
             self._connections.append(parent)
+        self._signals = _catch_stop_signals()
         # the workers reuse their blocks' memory; this process, which only merges,
         # hands what it frees back (its peak is the run's tails, not blocks)
         _mallopt(_M_TRIM_THRESHOLD, MERGER_TRIM_THRESHOLD)
@@ -87,8 +112,10 @@ class Workers:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if not self._local:
-            _mallopt(_M_TRIM_THRESHOLD, ALLOCATOR_SETTINGS[_M_TRIM_THRESHOLD])
+        if self._local:
+            return
+        _restore(self._signals)  # a second signal now acts at once; workers die with us
+        _mallopt(_M_TRIM_THRESHOLD, ALLOCATOR_SETTINGS[_M_TRIM_THRESHOLD])
         for connection in self._connections:
             try:
                 if kind is None:
@@ -101,6 +128,8 @@ class Workers:
             process.join()
         for connection in self._connections:
             connection.close()
+        if isinstance(error, Stopped):  # the workers are gone: the signal takes its course
+            os.kill(os.getpid(), error.signum)
 
     def map(self, op: str, items: Sequence[Any], receive: Callable[[Any, Any], None]) -> None:
         """Call handler ``op`` on each of ``items``; ``receive(item, result)`` as each ends.
@@ -117,7 +146,7 @@ class Workers:
             for connection in self._connections:
                 if waiting:
                     item = waiting.pop()
-                    connection.send((op, item))
+                    self._send(connection, (op, item))
                     busy[connection].append(item)
         while any(busy.values()):
             for ready in wait([c for c, held in busy.items() if held]):
@@ -127,7 +156,7 @@ class Workers:
                 item = busy[connection].pop(0)
                 if waiting:
                     following = waiting.pop()
-                    connection.send((op, following))
+                    self._send(connection, (op, following))
                     busy[connection].append(following)
                 receive(item, result)
 
@@ -136,7 +165,7 @@ class Workers:
         if self._local:
             return [self._handlers[op](argument)]
         for connection in self._connections:
-            connection.send((op, argument))
+            self._send(connection, (op, argument))
         return [self._answer(connection) for connection in self._connections]
 
     def each_of(self, op: str, arguments: Sequence[Any]) -> list[Any]:
@@ -144,19 +173,89 @@ class Workers:
         if self._local:
             return [self._handlers[op](arguments[0])]
         for connection, argument in zip(self._connections, arguments, strict=True):
-            connection.send((op, argument))
+            self._send(connection, (op, argument))
         return [self._answer(connection) for connection in self._connections]
 
+    def _send(self, connection: Connection, message: Any) -> None:
+        try:
+            connection.send(message)
+        except OSError:
+            raise self._lost(connection) from None
+
     def _answer(self, connection: Connection) -> Any:
-        status, result = connection.recv()
+        try:
+            status, result = connection.recv()
+        except (EOFError, OSError):
+            raise self._lost(connection) from None
         if status == "error":
             raise result
         return result
 
+    def _lost(self, connection: Connection) -> RunError:
+        """The error of a run whose worker at the other end of ``connection`` is gone."""
+        process = self._processes[self._connections.index(connection)]
+        process.join(timeout=5)
+        code = process.exitcode
+        if code is None:
+            how = "it stopped answering"
+        elif code < 0:
+            how = f"killed by signal {-code}, {_signal_name(-code)}"
+            if -code == signal.SIGKILL:
+                how += ", as the system does when memory runs out"
+        else:
+            how = f"exit status {code}"
+        return RunError(
+            f"a worker process stopped unexpectedly ({how}); run again, or with --workers 1"
+        )
 
-def _serve(connection: Connection, number: int, handlers: Mapping[str, Handler]) -> None:
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return "an unknown signal"
+
+
+def _catch_stop_signals() -> dict[int, Any]:
+    """Turn the stop signals into :class:`Stopped` while workers run; the handlers before.
+
+    Only signals left to their default action (not ignored, as under ``nohup``, nor
+    handled by the program), and only from the main thread, where Python runs handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    before: dict[int, Any] = {}
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            before[signum] = signal.signal(signum, _stop)
+    return before
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def _restore(handlers: Mapping[int, Any]) -> None:
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+
+
+def _die_with(parent: int) -> None:
+    """In a worker: be killed when ``parent`` ends, and take the stop signals as they come."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    with suppress(OSError, AttributeError):  # not Linux: the stop signals still do
+        ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
+
+
+def _serve(
+    connection: Connection, number: int, handlers: Mapping[str, Handler], parent: int
+) -> None:
     """A worker's loop: run the handler each message names, send back what it returns."""
     global _worker
+    _die_with(parent)
     _worker = number
     while True:
         try:
