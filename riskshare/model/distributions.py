@@ -1,29 +1,132 @@
-"""Event frequency and severity: each form of the format as a model.
+"""Event frequency and severity: each form of the format declares, once, its parameters,
+its mean and its sampler.
 
-Each form declares its parameters here; :mod:`riskshare.engine.events` declares its sampler.
+A form whose parameters are a mapping (``binomial: {n, p}``) is a model of its own; a
+form written as one number (``poisson: 1.5``) is a small frozen class around that number.
+:class:`Frequency` and :class:`Severity` hold exactly one form and ask it for its mean and
+its sampler; :mod:`riskshare.engine.events` draws with the samplers, the memory estimate
+reads the frequency's mean. Nothing else knows the forms, so a new form is one class and
+one field.
+
+A sampler is a function of a :class:`numpy.random.Generator` and a count: it draws the
+number of events of each of ``n`` years, or ``k`` ground-up losses, in one numpy call
+each, so the same seed gives the same numbers to the last digit.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from riskshare.model.fields import Amount, Count, Model, Probability, exactly_one
+from riskshare.model.fields import Amount, Count, Model, Probability, exactly_one, given_form
+
+CountArray = npt.NDArray[np.int64]
+LossArray = npt.NDArray[np.float64]
+#: Draws the number of events in each of ``n`` years.
+CountSampler = Callable[[np.random.Generator, int], CountArray]
+#: Draws ``k`` ground-up losses.
+LossSampler = Callable[[np.random.Generator, int], LossArray]
+
+
+class FrequencyForm(Protocol):
+    """What a frequency form declares besides its parameters."""
+
+    def expected(self) -> float:
+        """The expected number of events per year."""
+        ...
+
+    def sampler(self) -> CountSampler: ...
+
+
+class SeverityForm(Protocol):
+    """What a severity form declares besides its parameters."""
+
+    def expected(self) -> float:
+        """The expected ground-up loss per event, before any ``cap`` (∞ where infinite)."""
+        ...
+
+    def sampler(self) -> LossSampler: ...
+
 
 # --- frequency ------------------------------------------------------------------------
 
 
-class Binomial(Model):
+@dataclass(frozen=True)
+class Poisson:
+    """``poisson: λ``: λ events a year on average."""
+
+    rate: float
+
+    def expected(self) -> float:
+        return self.rate
+
+    def sampler(self) -> CountSampler:
+        rate = self.rate
+        return lambda rng, n: rng.poisson(rate, n)
+
+
+@dataclass(frozen=True)
+class Bernoulli:
+    """``bernoulli: p``: one event in a year with probability p, else none."""
+
+    p: float
+
+    def expected(self) -> float:
+        return self.p
+
+    def sampler(self) -> CountSampler:
+        p = self.p
+        return lambda rng, n: (rng.random(n) < p).astype(np.int64)
+
+
+# A model's docstring is its description in ``riskshare schema``: the forms that are
+# models say what they are in a comment.
+
+
+class Binomial(Model):  # n trials a year, each an event with probability p
     n: Count
     p: Probability
 
+    def expected(self) -> float:
+        return self.n * self.p
 
-class NegativeBinomial(Model):
+    def sampler(self) -> CountSampler:
+        trials, prob = self.n, self.p
+        return lambda rng, n: rng.binomial(trials, prob, n)
+
+
+class NegativeBinomial(Model):  # Poisson whose mean is gamma-distributed
     mean: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     mix_cv: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+    def expected(self) -> float:
+        return self.mean
+
+    def sampler(self) -> CountSampler:
+        mean, cv = self.mean, self.mix_cv
+        shape, scale = 1.0 / cv**2, mean * cv**2
+        return lambda rng, n: rng.poisson(rng.gamma(shape, scale, n))
+
+
+@dataclass(frozen=True)
+class FixedCount:
+    """``fixed: n``: exactly n events every year."""
+
+    n: int
+
+    def expected(self) -> float:
+        return float(self.n)
+
+    def sampler(self) -> CountSampler:
+        fixed = self.n
+        return lambda rng, n: np.full(n, fixed, dtype=np.int64)
 
 
 class Frequency(Model):
@@ -41,18 +144,32 @@ class Frequency(Model):
         return self
 
     @property
+    def form(self) -> str:
+        return given_form(self)
+
+    def chosen(self) -> FrequencyForm:
+        """The form given, which knows its mean and its sampler."""
+        value = getattr(self, self.form)
+        wrap = _NUMBER_FREQUENCIES.get(self.form)
+        form: FrequencyForm = value if wrap is None else wrap(value)
+        return form
+
+    @property
     def mean(self) -> float:
         """Expected number of events per year."""
-        if self.poisson is not None:
-            return self.poisson
-        if self.bernoulli is not None:
-            return self.bernoulli
-        if self.binomial is not None:
-            return self.binomial.n * self.binomial.p
-        if self.negative_binomial is not None:
-            return self.negative_binomial.mean
-        assert self.fixed is not None
-        return float(self.fixed)
+        return self.chosen().expected()
+
+    def sampler(self) -> CountSampler:
+        """A function drawing the number of events in each of ``n`` years."""
+        return self.chosen().sampler()
+
+
+#: The frequency forms written as one number, and the class each number makes.
+_NUMBER_FREQUENCIES: dict[str, Callable[[Any], FrequencyForm]] = {
+    "poisson": Poisson,
+    "bernoulli": Bernoulli,
+    "fixed": FixedCount,
+}
 
 
 # --- severity -------------------------------------------------------------------------
@@ -89,15 +206,40 @@ class Lognormal(Model):
         sigma2 = math.log1p(self.cv**2)
         return math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
 
+    def expected(self) -> float:
+        if self.mean is not None:
+            return self.mean
+        mu, sigma = self.log_parameters()
+        return math.exp(mu + sigma**2 / 2)
 
-class Pareto(Model):
+    def sampler(self) -> LossSampler:
+        mu, sigma = self.log_parameters()
+        return lambda rng, k: rng.lognormal(mu, sigma, k)
+
+
+class Pareto(Model):  # P(X > x) = (scale / x)^alpha for x ≥ scale
     scale: Annotated[Amount, Field(gt=0)]
     alpha: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+    def expected(self) -> float:
+        return self.alpha * self.scale / (self.alpha - 1) if self.alpha > 1 else math.inf
+
+    def sampler(self) -> LossSampler:
+        scale, alpha = self.scale, self.alpha
+        # numpy's pareto is the Lomax (Pareto II); 1 + Lomax is Pareto I with scale 1.
+        return lambda rng, k: scale * (rng.pareto(alpha, k) + 1.0)
 
 
 class Gamma(Model):
     mean: Annotated[Amount, Field(gt=0)]
     cv: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+    def expected(self) -> float:
+        return self.mean
+
+    def sampler(self) -> LossSampler:
+        shape, scale = 1.0 / self.cv**2, self.mean * self.cv**2
+        return lambda rng, k: rng.gamma(shape, scale, k)
 
 
 class Uniform(Model):
@@ -110,8 +252,15 @@ class Uniform(Model):
             raise PydanticCustomError("uniform", "uniform needs low ≤ high")
         return self
 
+    def expected(self) -> float:
+        return (self.low + self.high) / 2
 
-class Empirical(Model):
+    def sampler(self) -> LossSampler:
+        low, high = self.low, self.high
+        return lambda rng, k: rng.uniform(low, high, k)
+
+
+class Empirical(Model):  # one of the values, equally likely unless probabilities are given
     values: Annotated[list[Amount], Field(min_length=1)]
     probabilities: list[Probability] | None = None
 
@@ -132,6 +281,35 @@ class Empirical(Model):
                 )
         return self
 
+    def _weights(self) -> LossArray | None:
+        """The probabilities as drawn: scaled to sum to 1 exactly (None: all equal)."""
+        probs = self.probabilities
+        return None if probs is None else np.asarray(probs, dtype=np.float64) / np.sum(probs)
+
+    def expected(self) -> float:
+        values = np.asarray(self.values, dtype=np.float64)
+        weights = self._weights()
+        return float(np.mean(values) if weights is None else np.dot(values, weights))
+
+    def sampler(self) -> LossSampler:
+        values = np.asarray(self.values, dtype=np.float64)
+        weights = self._weights()
+        return lambda rng, k: rng.choice(values, k, p=weights)
+
+
+@dataclass(frozen=True)
+class FixedLoss:
+    """``fixed: amount``: every event loses exactly that amount."""
+
+    amount: float
+
+    def expected(self) -> float:
+        return self.amount
+
+    def sampler(self) -> LossSampler:
+        fixed = self.amount
+        return lambda rng, k: np.full(k, fixed, dtype=np.float64)
+
 
 class Severity(Model):
     """Ground-up loss per event: exactly one form, and an optional ``cap``."""
@@ -151,8 +329,28 @@ class Severity(Model):
 
     @property
     def form(self) -> str:
-        return next(
-            name
-            for name in type(self).model_fields
-            if name != "cap" and getattr(self, name) is not None
-        )
+        return given_form(self, besides=("cap",))
+
+    def chosen(self) -> SeverityForm:
+        """The form given, which knows its mean and its sampler (the ``cap`` aside)."""
+        value = getattr(self, self.form)
+        wrap = _NUMBER_SEVERITIES.get(self.form)
+        form: SeverityForm = value if wrap is None else wrap(value)
+        return form
+
+    def sampler(self) -> LossSampler:
+        """A function drawing ``k`` ground-up losses, capped at ``cap`` where one is given."""
+        draw = self.chosen().sampler()
+        cap = self.cap
+        if cap is None:
+            return draw
+
+        def capped(rng: np.random.Generator, k: int) -> LossArray:
+            losses = draw(rng, k)
+            return np.minimum(losses, cap, out=losses)
+
+        return capped
+
+
+#: The severity forms written as one number, and the class each number makes.
+_NUMBER_SEVERITIES: dict[str, Callable[[Any], SeverityForm]] = {"fixed": FixedLoss}

@@ -106,6 +106,15 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
 
+def given_form(model: BaseModel, besides: tuple[str, ...] = ()) -> str:
+    """The name of the form given in ``model`` (one already checked by :func:`exactly_one`)."""
+    return next(
+        name
+        for name in type(model).model_fields
+        if name not in besides and getattr(model, name) is not None
+    )
+
+
 def exactly_one(model: BaseModel, what: str, besides: tuple[str, ...] = ()) -> None:
     """Refuse ``model`` unless exactly one of its forms is given: its fields, but for the
     ``besides`` that go with any form (a severity's ``cap``, a premium's ``payer``)."""
