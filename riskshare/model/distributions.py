@@ -5,12 +5,14 @@ A form whose parameters are a mapping (``binomial: {n, p}``) is a model of its o
 form written as one number (``poisson: 1.5``) is a small frozen class around that number.
 :class:`Frequency` and :class:`Severity` hold exactly one form and ask it for its mean and
 its sampler; :mod:`riskshare.engine.events` draws with the samplers, the memory estimate
-reads the frequency's mean. Nothing else knows the forms, so a new form is one class and
-one field.
+reads the frequency's mean. Nothing else knows the forms: a new form is one class and
+one field (and, if it is written as one number, one entry in ``_NUMBER_FREQUENCIES`` or
+``_NUMBER_SEVERITIES``).
 
 A sampler is a function of a :class:`numpy.random.Generator` and a count: it draws the
-number of events of each of ``n`` years, or ``k`` ground-up losses, in one numpy call
-each, so the same seed gives the same numbers to the last digit.
+number of events of each of ``n`` years, or ``k`` ground-up losses, with vectorised numpy
+calls made always in the same order, so the same seed gives the same numbers to the last
+digit.
 """
 
 from __future__ import annotations
