@@ -22,7 +22,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.errors import ExitCode, Problem, RiskshareError, ScenarioError
 from riskshare.loading.load import load_scenario_with_warnings, validate_file
 from riskshare.model.amounts import parse_amount

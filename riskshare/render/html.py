@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.render.tables import Formatter, footer_text, simulation_tables
 from riskshare.runs.bad_years import YearSplit, bad_year_splits
 from riskshare.runs.simulation import SimulationResult

@@ -27,7 +27,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import ConnectionPatch, Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.engine.events import FloatArray
 from riskshare.model.amounts import format_amount
 from riskshare.model.scenario import PartyKind, Scenario

@@ -18,7 +18,7 @@ from functools import partial
 
 import numpy as np
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import Plan
 from riskshare.errors import RunError

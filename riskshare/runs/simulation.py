@@ -10,7 +10,7 @@ from functools import partial
 
 import numpy as np
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.engine import memory
 from riskshare.engine.allocation import Allocation, allocate, clean_nets
 from riskshare.engine.block import charged_layers, cost_series, premium_flows, reinstatement_rates

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.engine.passes import Streamed
 from riskshare.engine.plan import Plan
 from riskshare.engine.schedule import Summaries
