@@ -31,11 +31,11 @@ from riskshare._version import __version__
 from riskshare.engine.events import FloatArray
 from riskshare.model.amounts import format_amount
 from riskshare.model.scenario import PartyKind, Scenario
+from riskshare.render.curves import MIN_PERIOD, ExceedanceCurves, exceedance_curves
 from riskshare.render.tables import layer_terms
 from riskshare.render.tower import Band, Panel, tower_panels, wrap
 from riskshare.runs.bad_years import YearSplit
 from riskshare.runs.simulation import SimulationResult
-from riskshare.stats.curves import MIN_PERIOD, ExceedanceCurves, exceedance_curves
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskshare.engine.events import FloatArray
-from riskshare.stats.tails import Tail
+from riskshare.stats.tails import FloatArray, Tail
 
 RETURN_PERIODS = (10, 50, 100, 200, 500, 1000)
 TAIL_SHARE = 0.1
