@@ -40,7 +40,7 @@ from riskshare.runs.simulation import (
     run_header,
     run_plans,
 )
-from riskshare.stats.summary import TAIL_SHARE, SeriesSummary, tail_size
+from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, SeriesSummary, tail_size
 
 __all__ = ["ComparisonError", "ComparisonResult", "Difference", "Row", "compare"]
 
@@ -306,7 +306,7 @@ def compare(
         plans,
         seed,
         years,
-        TAIL_SHARE,
+        RETURN_PERIOD_TAIL_SHARE,
         [partial(summaries, plan, i == 0) for i, plan in enumerate(plans)],
         workers=workers,
         progress=progress,

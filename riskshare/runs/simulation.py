@@ -21,7 +21,7 @@ from riskshare.engine.schedule import Summaries, loading_premiums, stream
 from riskshare.engine.workers import cores
 from riskshare.errors import RunError
 from riskshare.model.scenario import Scenario
-from riskshare.stats.summary import TAIL_SHARE, SeriesSummary, share_of, tail_size
+from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, SeriesSummary, share_of, tail_size
 
 Progress = Callable[[int, int], None]
 
@@ -282,7 +282,7 @@ def simulate(
         [plan],
         seed,
         years,
-        TAIL_SHARE,
+        RETURN_PERIOD_TAIL_SHARE,
         [partial(new_summaries, plan, keep)],
         workers=workers,
         progress=progress,
