@@ -1,10 +1,10 @@
 """Figures of a run with matplotlib: the tower, who pays in a bad year, exceedance curves.
 
-The only module that imports matplotlib (an optional extra: ``pip install
+The only module that draws with matplotlib (an optional extra: ``pip install
 riskshare[report]``). It draws with the object-oriented API on the Agg and SVG
 canvases, never through pyplot, so it needs no display and leaves a notebook's own
 backend alone. Labels in Chinese render with the subset of Noto Sans CJK SC shipped
-in ``riskshare/fonts`` (SIL Open Font License), whatever fonts the machine has.
+in ``riskshare/render/fonts`` (SIL Open Font License), whatever fonts the machine has.
 """
 
 from __future__ import annotations
