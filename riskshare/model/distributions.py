@@ -18,16 +18,16 @@ digit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from riskshare.model.fields import Amount, Count, Model, Probability, exactly_one, given_form
+from riskshare.model.fields import Amount, Count, Model, OneOf, Probability
 
 CountArray = npt.NDArray[np.int64]
 LossArray = npt.NDArray[np.float64]
@@ -57,35 +57,53 @@ class SeverityForm(Protocol):
     def sampler(self) -> LossSampler: ...
 
 
+@dataclass(frozen=True)
+class _Number:
+    """A form written as one number, which is also its mean."""
+
+    value: float
+
+    def expected(self) -> float:
+        return float(self.value)
+
+
+F = TypeVar("F", FrequencyForm, SeverityForm)
+
+
+def _form_of(model: OneOf, numbers: Mapping[str, Callable[[Any], F]]) -> F:
+    """The form given in ``model``: the model of its parameters, or its one number made
+    a form by ``numbers``."""
+    value = getattr(model, model.form)
+    make = numbers.get(model.form)
+    form: F = value if make is None else make(value)
+    return form
+
+
 # --- frequency ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Poisson:
+class Poisson(_Number):
     """``poisson: λ``: λ events a year on average."""
 
-    rate: float
-
-    def expected(self) -> float:
-        return self.rate
-
     def sampler(self) -> CountSampler:
-        rate = self.rate
+        rate = self.value
         return lambda rng, n: rng.poisson(rate, n)
 
 
-@dataclass(frozen=True)
-class Bernoulli:
+class Bernoulli(_Number):
     """``bernoulli: p``: one event in a year with probability p, else none."""
 
-    p: float
+    def sampler(self) -> CountSampler:
+        p = self.value
+        return lambda rng, n: (rng.random(n) < p).astype(np.int64)
 
-    def expected(self) -> float:
-        return self.p
+
+class FixedCount(_Number):
+    """``fixed: n``: exactly n events every year."""
 
     def sampler(self) -> CountSampler:
-        p = self.p
-        return lambda rng, n: (rng.random(n) < p).astype(np.int64)
+        fixed = self.value
+        return lambda rng, n: np.full(n, fixed, dtype=np.int64)
 
 
 # A model's docstring is its description in ``riskshare schema``: the forms that are
@@ -117,44 +135,16 @@ class NegativeBinomial(Model):  # Poisson whose mean is gamma-distributed
         return lambda rng, n: rng.poisson(rng.gamma(shape, scale, n))
 
 
-@dataclass(frozen=True)
-class FixedCount:
-    """``fixed: n``: exactly n events every year."""
-
-    n: int
-
-    def expected(self) -> float:
-        return float(self.n)
-
-    def sampler(self) -> CountSampler:
-        fixed = self.n
-        return lambda rng, n: np.full(n, fixed, dtype=np.int64)
-
-
-class Frequency(Model):
+class Frequency(OneOf):
     """Events per simulated year: exactly one form."""
+
+    what: ClassVar[str] = "frequency"
 
     poisson: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     bernoulli: Probability | None = None
     binomial: Binomial | None = None
     negative_binomial: NegativeBinomial | None = None
     fixed: Count | None = None
-
-    @model_validator(mode="after")
-    def _one_form(self) -> Frequency:
-        exactly_one(self, "frequency")
-        return self
-
-    @property
-    def form(self) -> str:
-        return given_form(self)
-
-    def chosen(self) -> FrequencyForm:
-        """The form given, which knows its mean and its sampler."""
-        value = getattr(self, self.form)
-        wrap = _NUMBER_FREQUENCIES.get(self.form)
-        form: FrequencyForm = value if wrap is None else wrap(value)
-        return form
 
     @property
     def mean(self) -> float:
@@ -164,6 +154,10 @@ class Frequency(Model):
     def sampler(self) -> CountSampler:
         """A function drawing the number of events in each of ``n`` years."""
         return self.chosen().sampler()
+
+    def chosen(self) -> FrequencyForm:
+        """The form given, which knows its mean and its sampler."""
+        return _form_of(self, _NUMBER_FREQUENCIES)
 
 
 #: The frequency forms written as one number, and the class each number makes.
@@ -299,22 +293,19 @@ class Empirical(Model):  # one of the values, equally likely unless probabilitie
         return lambda rng, k: rng.choice(values, k, p=weights)
 
 
-@dataclass(frozen=True)
-class FixedLoss:
+class FixedLoss(_Number):
     """``fixed: amount``: every event loses exactly that amount."""
 
-    amount: float
-
-    def expected(self) -> float:
-        return self.amount
-
     def sampler(self) -> LossSampler:
-        fixed = self.amount
+        fixed = self.value
         return lambda rng, k: np.full(k, fixed, dtype=np.float64)
 
 
-class Severity(Model):
+class Severity(OneOf):
     """Ground-up loss per event: exactly one form, and an optional ``cap``."""
+
+    what: ClassVar[str] = "severity"
+    besides: ClassVar[tuple[str, ...]] = ("cap",)
 
     lognormal: Lognormal | None = None
     pareto: Pareto | None = None
@@ -324,21 +315,9 @@ class Severity(Model):
     empirical: Empirical | None = None
     cap: Amount | None = None
 
-    @model_validator(mode="after")
-    def _one_form(self) -> Severity:
-        exactly_one(self, "severity", besides=("cap",))
-        return self
-
-    @property
-    def form(self) -> str:
-        return given_form(self, besides=("cap",))
-
     def chosen(self) -> SeverityForm:
         """The form given, which knows its mean and its sampler (the ``cap`` aside)."""
-        value = getattr(self, self.form)
-        wrap = _NUMBER_SEVERITIES.get(self.form)
-        form: SeverityForm = value if wrap is None else wrap(value)
-        return form
+        return _form_of(self, _NUMBER_SEVERITIES)
 
     def sampler(self) -> LossSampler:
         """A function drawing ``k`` ground-up losses, capped at ``cap`` where one is given."""
