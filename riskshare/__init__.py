@@ -8,8 +8,7 @@ Everything the command line prints comes from these functions::
     result.to_dict()["parties"]["maker"]["mean"]
 """
 
-__version__ = "1.0.0"
-
+from riskshare._version import __version__
 from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError
 from riskshare.loading.load import load_scenario, validate_file
 from riskshare.model.scenario import Scenario

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.errors import ExitCode, Problem, RiskshareError, ScenarioError
 from riskshare.loading.load import load_scenario_with_warnings, validate_file
 from riskshare.model.amounts import parse_amount
@@ -37,6 +36,9 @@ from riskshare.output import (
 )
 from riskshare.render.compare_tables import comparison_tables, sweep_tables
 from riskshare.render.tables import explain_tables, simulation_tables
+from riskshare.render.terminal import can_draw, progress_bar
+from riskshare.render.terminal import stderr_console as _stderr
+from riskshare.render.terminal import stdout_console as _stdout
 from riskshare.runs.compare import compare as compare_scenarios
 from riskshare.runs.explain import explain as explain_losses
 from riskshare.runs.grid import GridError, parse_set
@@ -70,19 +72,6 @@ class ProblemFormat(str, Enum):
     text = "text"
     json = "json"
     github = "github"
-
-
-WIDTH_WHEN_PIPED = 150
-
-
-def _stdout() -> Console:
-    """The console for tables: the terminal's width, or a wide page when piped to a file."""
-    width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else WIDTH_WHEN_PIPED
-    return Console(highlight=False, soft_wrap=False, width=width)
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(message: str) -> NoReturn:
@@ -172,9 +161,7 @@ def _figure_format(path: Path, option: str) -> str:
 
 def _needs_report_extra() -> None:
     """Fail with the install command when matplotlib, an optional extra, is missing."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
+    if not can_draw():
         _fail(
             "error: figures and reports need matplotlib; install it with "
             "pip install 'riskshare[report]'"
@@ -187,20 +174,8 @@ def _progress_bar(years: int) -> Iterator[Progress | None]:
     if years < PROGRESS_MIN_YEARS or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
-    from rich.progress import Progress as Bar
-
-    with Bar(
-        TextColumn("simulating"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(),
-        console=_stderr(),
-        transient=True,
-        auto_refresh=False,  # redrawn at each block: no thread running when workers fork
-    ) as bar:
-        task = bar.add_task("simulate", total=years)
-        yield lambda done, total: bar.update(task, completed=done, refresh=True)
+    with progress_bar("simulating", years) as progress:
+        yield progress
 
 
 @contextmanager

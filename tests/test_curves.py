@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import riskshare
+from riskshare.render.curves import MIN_PERIOD, exceedance_curves, period_grid
 from riskshare.runs.bad_years import bad_year_splits, expected_split
 from riskshare.runs.simulation import SimulationResult
-from riskshare.stats.curves import MIN_PERIOD, exceedance_curves, period_grid
 from riskshare.stats.summary import RETURN_PERIODS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,10 +16,10 @@ from render import run
 
 import riskshare
 from riskshare.render import plots
+from riskshare.render.curves import exceedance_curves
 from riskshare.render.tower import display_width, tower_panels, wrap
 from riskshare.runs.bad_years import bad_year_splits
 from riskshare.runs.simulation import SimulationResult
-from riskshare.stats.curves import exceedance_curves
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -9,13 +9,12 @@ counts per year, then losses, then each event's time within its year.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from riskshare.model.distributions import Frequency, Severity
+from riskshare.model.distributions import CountSampler, LossSampler
 from riskshare.model.scenario import EventTable
 
 BLOCK_YEARS = 100_000
@@ -42,74 +41,15 @@ class EventBlock:
         return len(self.loss)
 
 
-# --- each form declares its sampler, once -------------------------------------------
-
-
-def frequency_sampler(frequency: Frequency) -> Callable[[np.random.Generator, int], IntArray]:
-    """A function drawing the number of events in each of ``n`` years."""
-    if frequency.poisson is not None:
-        lam = frequency.poisson
-        return lambda rng, n: rng.poisson(lam, n)
-    if frequency.bernoulli is not None:
-        p = frequency.bernoulli
-        return lambda rng, n: (rng.random(n) < p).astype(np.int64)
-    if frequency.binomial is not None:
-        trials, prob = frequency.binomial.n, frequency.binomial.p
-        return lambda rng, n: rng.binomial(trials, prob, n)
-    if frequency.negative_binomial is not None:
-        mean, cv = frequency.negative_binomial.mean, frequency.negative_binomial.mix_cv
-        shape, scale = 1.0 / cv**2, mean * cv**2
-        return lambda rng, n: rng.poisson(rng.gamma(shape, scale, n))
-    fixed = frequency.fixed
-    assert fixed is not None
-    return lambda rng, n: np.full(n, fixed, dtype=np.int64)
-
-
-def severity_sampler(severity: Severity) -> Callable[[np.random.Generator, int], FloatArray]:
-    """A function drawing ``k`` ground-up losses, capped at ``cap`` where one is given."""
-    draw = _uncapped(severity)
-    cap = severity.cap
-    if cap is None:
-        return draw
-
-    def capped(rng: np.random.Generator, k: int) -> FloatArray:
-        losses = draw(rng, k)
-        return np.minimum(losses, cap, out=losses)
-
-    return capped
-
-
-def _uncapped(severity: Severity) -> Callable[[np.random.Generator, int], FloatArray]:
-    if severity.lognormal is not None:
-        mu, sigma = severity.lognormal.log_parameters()
-        return lambda rng, k: rng.lognormal(mu, sigma, k)
-    if severity.pareto is not None:
-        scale, alpha = severity.pareto.scale, severity.pareto.alpha
-        # numpy's pareto is the Lomax (Pareto II); 1 + Lomax is Pareto I with scale 1.
-        return lambda rng, k: scale * (rng.pareto(alpha, k) + 1.0)
-    if severity.gamma is not None:
-        shape, scale = 1.0 / severity.gamma.cv**2, severity.gamma.mean * severity.gamma.cv**2
-        return lambda rng, k: rng.gamma(shape, scale, k)
-    if severity.uniform is not None:
-        low, high = severity.uniform.low, severity.uniform.high
-        return lambda rng, k: rng.uniform(low, high, k)
-    if severity.empirical is not None:
-        values = np.asarray(severity.empirical.values, dtype=np.float64)
-        probs = severity.empirical.probabilities
-        weights = None if probs is None else np.asarray(probs, dtype=np.float64) / np.sum(probs)
-        return lambda rng, k: rng.choice(values, k, p=weights)
-    fixed = severity.fixed
-    assert fixed is not None
-    return lambda rng, k: np.full(k, fixed, dtype=np.float64)
-
-
 # --- blocks ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SourceSampler:
-    frequency: Callable[[np.random.Generator, int], IntArray]
-    severity: Callable[[np.random.Generator, int], FloatArray]
+    """A source's samplers, as its forms declare them (:mod:`riskshare.model.distributions`)."""
+
+    frequency: CountSampler
+    severity: LossSampler
 
 
 def block_spans(years: int, block_years: int = BLOCK_YEARS) -> list[tuple[int, int]]:

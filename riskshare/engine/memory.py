@@ -36,7 +36,7 @@ from riskshare.engine.plan import Plan
 from riskshare.engine.schedule import COST_CACHE_BYTES, caches_costs
 from riskshare.errors import RunError
 from riskshare.model.scenario import Scenario
-from riskshare.stats.summary import TAIL_SHARE, tail_size
+from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, tail_size
 
 MB = 2**20
 #: An interpreter with numpy and riskshare loaded; a forked worker shares most of it.
@@ -89,7 +89,7 @@ def estimate(
     plans: Sequence[Plan],
     years: int,
     workers: int,
-    tail_share: float = TAIL_SHARE,
+    tail_share: float = RETURN_PERIOD_TAIL_SHARE,
     paired: bool = False,
 ) -> Estimate:
     """The peak memory of a run of ``years`` years on ``workers`` processes: of
@@ -155,7 +155,7 @@ def check(
     plans: Sequence[Plan],
     years: int,
     workers: int,
-    tail_share: float = TAIL_SHARE,
+    tail_share: float = RETURN_PERIOD_TAIL_SHARE,
     paired: bool = False,
 ) -> Estimate:
     """The run's :func:`estimate`; a :class:`RunError` saying what to change where it

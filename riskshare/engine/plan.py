@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from riskshare.engine.events import IntArray, SourceSampler, frequency_sampler, severity_sampler
+from riskshare.engine.events import IntArray, SourceSampler
 from riskshare.errors import Problem, ScenarioError
 from riskshare.model.checks import subject_owner
 from riskshare.model.scenario import EventTable, Premium, Scenario, SubjectKind, parse_subject
@@ -175,8 +175,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         lookup = np.array([source_index[str(n)] for n in names], dtype=np.int64)
         table_sources = lookup[codes.reshape(-1)] if len(names) else np.zeros(0, dtype=np.int64)
     samplers = tuple(
-        SourceSampler(frequency_sampler(s.frequency), severity_sampler(s.severity))
-        for s in scenario.events or []
+        SourceSampler(s.frequency.sampler(), s.severity.sampler()) for s in scenario.events or []
     )
     return Plan(
         parties=parties,

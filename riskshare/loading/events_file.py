@@ -7,7 +7,7 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -15,6 +15,8 @@ from riskshare.errors import Problem
 from riskshare.loading.messages import did_you_mean
 from riskshare.model.amounts import parse_amount
 from riskshare.model.scenario import EventTable
+
+T = TypeVar("T")
 
 _REQUIRED_COLUMNS = ("year", "loss")
 _COLUMNS = (*_REQUIRED_COLUMNS, "source", "time")
@@ -103,11 +105,16 @@ def _header(header: list[str]) -> list[str]:
     return problems
 
 
-def _year(text: str) -> int:
+def _read(text: str, kind: Callable[[str], T], expected: str) -> T:
+    """``text`` read as ``kind``; a ValueError saying what was expected if it is not one."""
     try:
-        year = int(text)
+        return kind(text)
     except ValueError:
-        raise ValueError(f"must be a whole number, 1 or more (got {text!r})") from None
+        raise ValueError(f"must be {expected} (got {text!r})") from None
+
+
+def _year(text: str) -> int:
+    year = _read(text, int, "a whole number, 1 or more")
     if year < 1:
         raise ValueError(f"must be 1 or more: years count from 1 (got {year})")
     if year > _MAX_YEAR:
@@ -116,10 +123,7 @@ def _year(text: str) -> int:
 
 
 def _time(text: str) -> float:
-    try:
-        time = float(text)
-    except ValueError:
-        raise ValueError(f"must be a number from 0 up to 1 (got {text!r})") from None
+    time = _read(text, float, "a number from 0 up to 1")
     if not 0 <= time < 1:
         raise ValueError(f"must be within the year: at least 0 and below 1 (got {text})")
     return time

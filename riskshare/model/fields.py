@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from riskshare.model.amounts import AMOUNT_PATTERN, parse_amount, parse_share
@@ -106,15 +106,36 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
 
-def exactly_one(model: BaseModel, what: str, besides: tuple[str, ...] = ()) -> None:
-    """Refuse ``model`` unless exactly one of its forms is given: its fields, but for the
-    ``besides`` that go with any form (a severity's ``cap``, a premium's ``payer``)."""
-    forms = [name for name in type(model).model_fields if name not in besides]
-    given = [name for name in forms if getattr(model, name) is not None]
-    if len(given) != 1:
-        found = "none" if not given else " and ".join(f"`{name}`" for name in given)
-        raise PydanticCustomError(
-            "one_form",
-            "{what} takes exactly one of {forms}; found {found}",
-            {"what": what, "forms": ", ".join(f"`{name}`" for name in forms), "found": found},
+class OneOf(Model):
+    """A part written in exactly one of several forms, its fields: but for the ``besides``
+    that go with any form (a severity's ``cap``, a premium's ``payer``). ``what`` names
+    the part in the message that refuses none or two."""
+
+    what: ClassVar[str]
+    besides: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _one_form(self) -> OneOf:
+        forms = [name for name in type(self).model_fields if name not in self.besides]
+        given = [name for name in forms if getattr(self, name) is not None]
+        if len(given) != 1:
+            found = "none" if not given else " and ".join(f"`{name}`" for name in given)
+            raise PydanticCustomError(
+                "one_form",
+                "{what} takes exactly one of {forms}; found {found}",
+                {
+                    "what": self.what,
+                    "forms": ", ".join(f"`{name}`" for name in forms),
+                    "found": found,
+                },
+            )
+        return self
+
+    @property
+    def form(self) -> str:
+        """The name of the form given."""
+        return next(
+            name
+            for name in type(self).model_fields
+            if name not in self.besides and getattr(self, name) is not None
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
 from riskshare.model.distributions import Frequency, Severity
-from riskshare.model.fields import Amount, Count, Limit, Model, Name, Rate, Share, exactly_one
+from riskshare.model.fields import Amount, Count, Limit, Model, Name, OneOf, Rate, Share
 
 FORMAT_VERSION = "1.1"
 
@@ -81,24 +81,16 @@ class Party(Model):
 # --- layers ---------------------------------------------------------------------------
 
 
-class Premium(Model):
+class Premium(OneOf):
     """The annual premium of a layer: exactly one of ``amount``, ``rate_on_line``, ``loading``."""
+
+    what: ClassVar[str] = "premium"
+    besides: ClassVar[tuple[str, ...]] = ("payer",)
 
     amount: Amount | None = None
     rate_on_line: Annotated[Rate, Field(ge=0, allow_inf_nan=False)] | None = None
     loading: Annotated[Rate, Field(ge=-1, allow_inf_nan=False)] | None = None
     payer: Name | None = None
-
-    @model_validator(mode="after")
-    def _one_form(self) -> Premium:
-        exactly_one(self, "premium", besides=("payer",))
-        return self
-
-    @property
-    def form(self) -> Literal["amount", "rate_on_line", "loading"]:
-        if self.amount is not None:
-            return "amount"
-        return "rate_on_line" if self.rate_on_line is not None else "loading"
 
 
 class Subsidy(Model):

@@ -1,5 +1,6 @@
-"""Formatting only: terminal tables, comparison tables, tower geometry, plots and the HTML
-report. Draws the results it is given; compiles nothing and runs nothing.
+"""Formatting only: terminal tables, comparison tables, exceedance curves, tower geometry,
+plots, the HTML report, and the terminal the command line prints to. Draws the results it
+is given; compiles nothing and runs nothing.
 
 The only home of rich and matplotlib.
 """

@@ -21,11 +21,11 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from riskshare import __version__
+from riskshare._version import __version__
+from riskshare.render.curves import exceedance_curves
 from riskshare.render.tables import Formatter, footer_text, simulation_tables
 from riskshare.runs.bad_years import YearSplit, bad_year_splits
 from riskshare.runs.simulation import SimulationResult
-from riskshare.stats.curves import exceedance_curves
 
 #: Normal-distribution quantile of a two-sided 95% interval.
 Z95 = 1.96

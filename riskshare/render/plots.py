@@ -1,10 +1,10 @@
 """Figures of a run with matplotlib: the tower, who pays in a bad year, exceedance curves.
 
-The only module that imports matplotlib (an optional extra: ``pip install
+The only module that draws with matplotlib (an optional extra: ``pip install
 riskshare[report]``). It draws with the object-oriented API on the Agg and SVG
 canvases, never through pyplot, so it needs no display and leaves a notebook's own
 backend alone. Labels in Chinese render with the subset of Noto Sans CJK SC shipped
-in ``riskshare/fonts`` (SIL Open Font License), whatever fonts the machine has.
+in ``riskshare/render/fonts`` (SIL Open Font License), whatever fonts the machine has.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import ConnectionPatch, Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.engine.events import FloatArray
 from riskshare.model.amounts import format_amount
 from riskshare.model.scenario import PartyKind, Scenario
+from riskshare.render.curves import MIN_PERIOD, ExceedanceCurves, exceedance_curves
 from riskshare.render.tables import layer_terms
 from riskshare.render.tower import Band, Panel, tower_panels, wrap
 from riskshare.runs.bad_years import YearSplit
 from riskshare.runs.simulation import SimulationResult
-from riskshare.stats.curves import MIN_PERIOD, ExceedanceCurves, exceedance_curves
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

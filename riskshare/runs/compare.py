@@ -18,7 +18,7 @@ from functools import partial
 
 import numpy as np
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import Plan
 from riskshare.errors import RunError
@@ -40,7 +40,7 @@ from riskshare.runs.simulation import (
     run_header,
     run_plans,
 )
-from riskshare.stats.summary import TAIL_SHARE, SeriesSummary, tail_size
+from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, SeriesSummary, tail_size
 
 __all__ = ["ComparisonError", "ComparisonResult", "Difference", "Row", "compare"]
 
@@ -306,7 +306,7 @@ def compare(
         plans,
         seed,
         years,
-        TAIL_SHARE,
+        RETURN_PERIOD_TAIL_SHARE,
         [partial(summaries, plan, i == 0) for i, plan in enumerate(plans)],
         workers=workers,
         progress=progress,

@@ -10,7 +10,7 @@ from functools import partial
 
 import numpy as np
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.engine import memory
 from riskshare.engine.allocation import Allocation, allocate, clean_nets
 from riskshare.engine.block import charged_layers, cost_series, premium_flows, reinstatement_rates
@@ -21,7 +21,7 @@ from riskshare.engine.schedule import Summaries, loading_premiums, stream
 from riskshare.engine.workers import cores
 from riskshare.errors import RunError
 from riskshare.model.scenario import Scenario
-from riskshare.stats.summary import TAIL_SHARE, SeriesSummary, share_of, tail_size
+from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, SeriesSummary, share_of, tail_size
 
 Progress = Callable[[int, int], None]
 
@@ -282,7 +282,7 @@ def simulate(
         [plan],
         seed,
         years,
-        TAIL_SHARE,
+        RETURN_PERIOD_TAIL_SHARE,
         [partial(new_summaries, plan, keep)],
         workers=workers,
         progress=progress,

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskshare import __version__
+from riskshare._version import __version__
 from riskshare.engine.passes import Streamed
 from riskshare.engine.plan import Plan
 from riskshare.engine.schedule import Summaries
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: The share of the largest years a sweep keeps: enough for VaR 99.5% and TVaR 99%.
-TAIL_SHARE = 0.01
+SWEEP_TAIL_SHARE = TVAR_SHARE
 
 
 # --- results --------------------------------------------------------------------------
@@ -261,13 +261,13 @@ def _run(
         plans = plans_of(scenarios)
     except ComparisonError as error:  # only a bearer or the residual can have moved
         raise RunError(str(error)) from None
-    keep = tail_size(years, TAIL_SHARE)  # enough for VaR 99.5% and TVaR 99%
+    keep = tail_size(years, SWEEP_TAIL_SHARE)  # enough for VaR 99.5% and TVaR 99%
     runs = run_plans(
         scenarios[0],
         plans,
         seed,
         years,
-        TAIL_SHARE,
+        SWEEP_TAIL_SHARE,
         [_summaries(plan, keep) for plan in plans],
         workers=workers,
         progress=progress,

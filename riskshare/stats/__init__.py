@@ -1,4 +1,4 @@
-"""Exact figures of annual series: kept tails, merged summaries, exceedance curves.
+"""Exact figures of annual series: kept tails and merged summaries.
 
-Imports numpy and riskshare.errors only.
+Imports numpy only; nothing else of riskshare.
 """

@@ -26,17 +26,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskshare.engine.events import FloatArray
-from riskshare.stats.tails import Tail
+from riskshare.stats.tails import FloatArray, Tail
 
 RETURN_PERIODS = (10, 50, 100, 200, 500, 1000)
-TAIL_SHARE = 0.1
+#: The share of a series' largest years kept to read every reported return period: down
+#: to the 1-in-10 year's (a sweep, which reports fewer figures, keeps less).
+RETURN_PERIOD_TAIL_SHARE = 0.1
 TVAR_SHARE = 0.01
 #: Every quantile the figures read: var_99, var_995 and the return periods'.
 REPORTED_QUANTILES = (0.99, 0.995, *(1 - 1 / t for t in RETURN_PERIODS))
 
 
-def tail_size(years: int, share: float = TAIL_SHARE) -> int:
+def tail_size(years: int, share: float = RETURN_PERIOD_TAIL_SHARE) -> int:
     """How many of a series' largest values a run of ``years`` years must keep to read
     its quantiles down to ``1 - share`` (the 1-in-10 year's, by default)."""
     return min(years, math.ceil(share * years) + 2)

@@ -20,8 +20,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from riskshare.engine.events import FloatArray
-
+FloatArray = npt.NDArray[np.float64]
 GroupKeys = npt.NDArray[np.uint16]
 #: Fewest equal values worth holding as a value and a count.
 RUN_WORTH_COUNTING = 64

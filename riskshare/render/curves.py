@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskshare.engine.events import FloatArray
 from riskshare.runs.simulation import SimulationResult
-from riskshare.stats.summary import RETURN_PERIODS, TAIL_SHARE, SeriesSummary
+from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, RETURN_PERIODS, SeriesSummary
+from riskshare.stats.tails import FloatArray
 
 #: The shortest return period a curve shows: the lowest quantile every run can give.
-MIN_PERIOD = 1 / TAIL_SHARE
+MIN_PERIOD = 1 / RETURN_PERIOD_TAIL_SHARE
 #: Points of a curve drawn from the kept tails, log-spaced in the return period.
 POINTS = 160
 
