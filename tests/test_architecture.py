@@ -18,13 +18,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "riskshare"
 
 #: The parts of the package: its folders and its top-level modules.
 FOLDERS = {"model", "loading", "engine", "stats", "runs", "render"}
-MODULES = {"cli", "errors", "_version", "__main__"}
+MODULES = {"cli", "errors", "_version", "output", "__main__"}
 #: What each part may not import from the package. Every part may import errors and
 #: _version; no part imports the package itself (riskshare/__init__.py, the public API,
 #: which imports nearly everything).
 FORBIDDEN: dict[str, set[str]] = {
     "errors": FOLDERS | {"cli"},
     "_version": FOLDERS | {"cli"},
+    "output": FOLDERS | {"cli"},
     "model": {"loading", "engine", "stats", "runs", "render", "cli"},
     "stats": {"model", "loading", "engine", "runs", "render", "cli"},
     "loading": {"engine", "stats", "runs", "render", "cli"},
