@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from strategies import Case, build, cases, fast_allocation, sampled_scenarios, table
 
 from riskshare.engine import events as events_module
-from riskshare.engine.allocation import YearLayout, allocate
+from riskshare.engine.allocation import allocate
+from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import compile_plan
 from riskshare.model.scenario import Scenario
 from riskshare.runs import simulation

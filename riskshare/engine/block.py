@@ -4,7 +4,7 @@
 ``allocate_block``, ``annual_series``, ``summarise_block``): ``bad_years`` builds on the
 first three, and the tests use them as the plain path. This module is the same work
 done the fast way, for the blocks of ``simulate``, ``compare`` and ``sweep``: the events
-never leave the rank-major layout of :class:`~riskshare.engine.allocation.YearLayout` (a
+never leave the rank-major layout of :class:`~riskshare.engine.layout.YearLayout` (a
 year's sums are added there event by event in time order, as ``np.bincount`` adds them
 in event order, so every annual series is the same to the bit), a block drawn once is
 allocated under every plan of a run, the annual series are written into reused
@@ -20,14 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskshare.engine.allocation import (
-    LaidOut,
-    YearLayout,
-    allocate_laid_out,
-    clean_nets,
-    shared_layers,
-)
+from riskshare.engine.allocation import LaidOut, allocate_laid_out, clean_nets, shared_layers
 from riskshare.engine.events import EventBlock, FloatArray, IntArray, draw_block, table_block
+from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import Plan
 from riskshare.errors import RunError
 from riskshare.stats.summary import SeriesSummary
