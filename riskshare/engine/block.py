@@ -24,6 +24,7 @@ from riskshare.engine.allocation import LaidOut, allocate_laid_out, clean_nets, 
 from riskshare.engine.events import EventBlock, FloatArray, IntArray, draw_block, table_block
 from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import Plan
+from riskshare.engine.premiums import charged_layers, party_costs
 from riskshare.errors import RunError
 from riskshare.stats.summary import SeriesSummary
 
@@ -66,41 +67,6 @@ class BlockPart:
         return cls(events, 0.0, np.zeros(n_layers), np.zeros(n_layers))
 
 
-def premium_flows(plan: Plan, premiums: FloatArray) -> FloatArray:
-    """Each party's annual premium outgo less income (subsidies included), before claims."""
-    flows = np.zeros(len(plan.parties))
-    for layer, premium in zip(plan.layers, premiums, strict=True):
-        if layer.premium_form is None:
-            continue
-        subsidised = sum(share for _, share in layer.subsidies)
-        flows[layer.payer] += premium * (1.0 - subsidised)
-        for party, share in layer.subsidies:
-            flows[party] += premium * share
-        flows[layer.party] -= premium
-    return flows
-
-
-def reinstatement_rates(plan: Plan, premiums: FloatArray) -> FloatArray:
-    """Per layer: reinstatement premium charged per unit of reinstated payout."""
-    return np.array(
-        [
-            layer.reinstatement_premium * premium / layer.limit
-            if layer.reinstatement_premium is not None and layer.premium_form is not None
-            else 0.0
-            for layer, premium in zip(plan.layers, premiums, strict=True)
-        ]
-    )
-
-
-def charged_layers(plan: Plan) -> list[int]:
-    """The layers that can charge reinstatement premiums."""
-    return [
-        j
-        for j, layer in enumerate(plan.layers)
-        if layer.reinstatement_premium is not None and layer.premium_form is not None
-    ]
-
-
 def cost_series(
     plan: Plan,
     party_years: list[FloatArray],
@@ -110,14 +76,7 @@ def cost_series(
 ) -> dict[str, FloatArray]:
     """Each party's annual cost (``cost:i``): its net, its premium flows and
     reinstatement premiums; and each consortium member's share of it (``member_cost:k``)."""
-    costs = [annual + flows[i] for i, annual in enumerate(party_years)]
-    for j, rate in enumerate(rates):
-        if rate == 0.0:
-            continue
-        charged = rate * reinstated_years[j]
-        layer = plan.layers[j]
-        costs[layer.payer] += charged
-        costs[layer.party] -= charged
+    costs = party_costs(plan, party_years, reinstated_years, flows, rates)
     series = {f"cost:{i}": cost for i, cost in enumerate(costs)}
     for k, member in enumerate(plan.members):
         series[f"member_cost:{k}"] = member.share * costs[member.consortium]

@@ -27,16 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from riskshare.engine.block import (
-    BlockJob,
-    BlockPart,
-    charged_layers,
-    cost_series,
-    run_parts,
-    summary_of,
-)
+from riskshare.engine.block import BlockJob, BlockPart, cost_series, run_parts, summary_of
 from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import Plan
+from riskshare.engine.premiums import Priced, charged_layers
 from riskshare.engine.workers import Handler, Workers, shared_floats, worker_number
 from riskshare.stats.summary import SeriesSummary, tail_size
 from riskshare.stats.tails import key_bits
@@ -45,7 +39,6 @@ from riskshare.stats.tails import key_bits
 WORKER_TAILS_BYTES = 512 * 2**20
 
 Report = Callable[[float], None]
-Priced = tuple[FloatArray, FloatArray]  # each party's premium flows, each layer's rate
 #: In a worker: a block's index and each plan's annual series of it -> what the run keeps
 #: of them (paired differences, say), handed to the matching :data:`Paired`.
 Pairing = Callable[[int, list[dict[str, FloatArray]]], Any]

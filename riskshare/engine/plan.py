@@ -48,16 +48,6 @@ class LayerTerms:
             return 0.0
         return self.reinstatements * self.limit
 
-    def premium_for(self, expected_payout: float) -> float:
-        """The annual premium, given the layer's simulated expected payout."""
-        if self.premium_form is None:
-            return 0.0
-        if self.premium_form == "amount":
-            return self.premium_value
-        if self.premium_form == "rate_on_line":
-            return self.premium_value * self.limit
-        return (1.0 + self.premium_value) * expected_payout
-
 
 @dataclass(frozen=True)
 class Member:

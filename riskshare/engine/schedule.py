@@ -18,24 +18,19 @@ from dataclasses import replace
 
 import numpy as np
 
-from riskshare.engine.block import (
-    BlockJob,
-    charged_layers,
-    premium_flows,
-    reinstatement_rates,
-)
+from riskshare.engine.block import BlockJob
 from riskshare.engine.events import FloatArray
 from riskshare.engine.passes import (
     Lane,
     Paired,
     Pairing,
     Pass,
-    Priced,
     Report,
     Streamed,
     YearsDone,
 )
 from riskshare.engine.plan import Plan
+from riskshare.engine.premiums import Priced, charged_layers, cost_terms, premiums_for
 from riskshare.stats.summary import SeriesSummary
 
 #: Largest size of the costs' inputs the workers keep for costs priced after a pass.
@@ -83,7 +78,8 @@ def stream(
     two_passes = bool(priced_later) and not caches_costs(plans, years, pairing is not None)
     progress = YearsDone(years * (2 if two_passes else 1), report)
     premiums: list[FloatArray | None] = [
-        _premiums(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None for plan in plans
+        premiums_for(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None
+        for plan in plans
     ]
     if two_passes:
         priced = _loading_premiums(
@@ -106,16 +102,16 @@ def stream(
         )
         known, fixed = None, premiums[i]
         if not later and fixed is not None:
-            known = _priced(plan, fixed)
+            known = cost_terms(plan, fixed)
             job = replace(job, flows=known[0], rates=known[1], event_sums=False)
         _derive(plan, summaries, known)
         lanes.append(Lane(plan, _without_tails(job, summaries), summaries))
 
     def price(lane: Lane, result: Streamed) -> Priced:
-        result.premiums = _premiums(lane.plan, result.event_sums / years)
-        priced = _priced(lane.plan, result.premiums)
-        _derive(lane.plan, lane.summaries, priced)
-        return priced
+        result.premiums = premiums_for(lane.plan, result.event_sums / years)
+        found = cost_terms(lane.plan, result.premiums)
+        _derive(lane.plan, lane.summaries, found)
+        return found
 
     results = Pass(lanes, spans, workers, pairing).run(progress, price)
     for i, result in enumerate(results):
@@ -151,15 +147,9 @@ def _loading_premiums(
         job = BlockJob(seed=seed, keep=1, tolerance=tolerance, summaries=False, layers=last + 1)
         lanes.append(Lane(plan, job, {}))
     results = Pass(lanes, spans, workers).run(progress)
-    return [_premiums(plan, r.event_sums / years) for plan, r in zip(plans, results, strict=True)]
-
-
-def _priced(plan: Plan, premiums: FloatArray) -> Priced:
-    return premium_flows(plan, premiums), reinstatement_rates(plan, premiums)
-
-
-def _premiums(plan: Plan, expected: FloatArray) -> FloatArray:
-    return np.array([layer.premium_for(e) for layer, e in zip(plan.layers, expected, strict=True)])
+    return [
+        premiums_for(plan, r.event_sums / years) for plan, r in zip(plans, results, strict=True)
+    ]
 
 
 def _derive(

@@ -13,10 +13,17 @@ import numpy as np
 from riskshare import __version__
 from riskshare.engine import memory
 from riskshare.engine.allocation import Allocation, allocate, clean_nets
-from riskshare.engine.block import charged_layers, cost_series, premium_flows, reinstatement_rates
+from riskshare.engine.block import cost_series
 from riskshare.engine.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
 from riskshare.engine.passes import Paired, Pairing, Streamed
 from riskshare.engine.plan import Plan, compile_plan
+from riskshare.engine.premiums import (
+    PremiumSplit,
+    charged_layers,
+    cost_terms,
+    premium_split,
+    premiums_for,
+)
 from riskshare.engine.schedule import Summaries, loading_premiums, stream
 from riskshare.engine.workers import cores
 from riskshare.errors import RunError
@@ -148,7 +155,7 @@ def annual_series(
         series[f"layer:{j}"] = per_year(events, allocation.payouts[j])
     if premiums is not None:
         reinstated = {j: per_year(events, allocation.reinstated[j]) for j in charged_layers(plan)}
-        flows, rates = premium_flows(plan, premiums), reinstatement_rates(plan, premiums)
+        flows, rates = cost_terms(plan, premiums)
         series |= cost_series(plan, party_years, reinstated, flows, rates)
     return series
 
@@ -201,7 +208,7 @@ def layer_premiums(plan: Plan, seed: int, years: int, *, workers: int = 1) -> Fl
         return None
     if plan.needs_loading_pass:
         return loading_premiums(plan, seed, block_spans(years), BALANCE_TOLERANCE, workers)
-    return np.array([layer.premium_for(0.0) for layer in plan.layers])
+    return premiums_for(plan, np.zeros(len(plan.layers)))
 
 
 def resolve_workers(workers: int | None, years: int) -> int:
@@ -243,6 +250,10 @@ class SimulationResult:
     #: The merged summary of each annual series ("total", "oep", "party:0", "layer:2", …),
     #: for figures beyond the JSON such as exceedance curves.
     summaries: dict[str, SeriesSummary] = field(default_factory=dict, compare=False, repr=False)
+    #: Per party: premiums paid, received and subsidised, as the run charged them.
+    premium_split: PremiumSplit = field(
+        default_factory=lambda: PremiumSplit({}, {}, {}), compare=False, repr=False
+    )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -350,6 +361,7 @@ def result_of(
         layers=layers,
         balance={"max_abs_error": merged.max_abs_error},
         summaries=merged.summaries,
+        premium_split=premium_split(plan, premiums),
     )
 
 
