@@ -28,8 +28,9 @@ from riskshare.engine.premiums import (
     reinstatement_charges,
     reinstatement_rates,
 )
+from riskshare.engine.series import SeriesKey, annual_series
 from riskshare.model.scenario import Scenario
-from riskshare.runs.simulation import annual_series, layer_premiums, simulate
+from riskshare.runs.simulation import layer_premiums, simulate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -196,8 +197,8 @@ def cost_years(scenario: Scenario, years: int) -> tuple[np.ndarray, np.ndarray, 
     premiums = layer_premiums(plan, 0, years)
     assert premiums is not None
     series = annual_series(plan, fast_allocation(scenario, years), premiums)
-    cost = np.array([series[f"cost:{i}"] for i in range(len(plan.parties))])
-    return cost, series["total"], premiums
+    cost = np.array([series[SeriesKey.cost(i)] for i in range(len(plan.parties))])
+    return cost, series[SeriesKey.total()], premiums
 
 
 @SETTINGS

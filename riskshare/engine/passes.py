@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from riskshare.engine.block import BlockJob, BlockPart, cost_series, run_parts, summary_of
+from riskshare.engine.block import BlockJob, BlockPart, run_parts, summary_of
 from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import Plan
 from riskshare.engine.premiums import Priced, charged_layers
+from riskshare.engine.series import SeriesKey, cost_series
 from riskshare.engine.workers import Handler, Workers, shared_floats, worker_number
 from riskshare.stats.summary import SeriesSummary, tail_size
 from riskshare.stats.tails import key_bits
@@ -41,7 +42,7 @@ WORKER_TAILS_BYTES = 512 * 2**20
 Report = Callable[[float], None]
 #: In a worker: a block's index and each plan's annual series of it -> what the run keeps
 #: of them (paired differences, say), handed to the matching :data:`Paired`.
-Pairing = Callable[[int, list[dict[str, FloatArray]]], Any]
+Pairing = Callable[[int, list[dict[SeriesKey, FloatArray]]], Any]
 #: Here: what :data:`Pairing` made of each block, block after block in block order.
 Paired = Callable[[int, Any], None]
 
@@ -65,7 +66,7 @@ def tails_in_workers(tails: int, workers: int) -> bool:
 class Streamed:
     """What a run's blocks add up to."""
 
-    summaries: dict[str, SeriesSummary]
+    summaries: dict[SeriesKey, SeriesSummary]
     premiums: FloatArray | None
     events: int = 0
     max_abs_error: float = 0.0
@@ -91,11 +92,11 @@ class Lane:
 
     plan: Plan
     job: BlockJob
-    summaries: dict[str, SeriesSummary]
+    summaries: dict[SeriesKey, SeriesSummary]
 
 
 Parts = list[BlockPart | None]  # a block's part under each lane (None: nothing of it)
-Key = tuple[int, str]  # a lane and one of its series
+Key = tuple[int, SeriesKey]  # a lane and one of its series
 
 
 class Pass:
@@ -126,7 +127,7 @@ class Pass:
 
     # --- in the workers ---------------------------------------------------------------
 
-    def floor(self, lane: int, key: str) -> float | None:
+    def floor(self, lane: int, key: SeriesKey) -> float | None:
         """The highest floor any worker, or the run, has published for a lane's series."""
         slot = self.slot.get((lane, key))
         if slot is None:
@@ -158,7 +159,7 @@ class Pass:
         return list[BlockPart | None](parts), paired
 
     def costs(
-        self, given: tuple[dict[int, Priced], dict[int, frozenset[str]]]
+        self, given: tuple[dict[int, Priced], dict[int, frozenset[SeriesKey]]]
     ) -> list[tuple[int, Parts]]:
         """Each kept block's cost summaries, the premiums being known."""
         priced, no_tail = given
@@ -207,7 +208,7 @@ class Pass:
             combined[key] = own
         return combined
 
-    def _keep(self, lane: int, summaries: dict[str, SeriesSummary]) -> None:
+    def _keep(self, lane: int, summaries: dict[SeriesKey, SeriesSummary]) -> None:
         row = worker_number()
         for name, block in summaries.items():
             key = (lane, name)
@@ -307,7 +308,7 @@ class Pass:
             for (at, name), tail in combined.items():
                 self.lanes[at].summaries[name].adopt_tail(tail)
 
-    def _merge_tails(self, lane: int, summaries: dict[str, SeriesSummary]) -> None:
+    def _merge_tails(self, lane: int, summaries: dict[SeriesKey, SeriesSummary]) -> None:
         row = len(self.floors) - 1
         for name, block in summaries.items():
             merged = self.lanes[lane].summaries[name]

@@ -31,12 +31,13 @@ from riskshare.engine.passes import (
 )
 from riskshare.engine.plan import Plan
 from riskshare.engine.premiums import Priced, charged_layers, cost_terms, premiums_for
+from riskshare.engine.series import SeriesKey
 from riskshare.stats.summary import SeriesSummary
 
 #: Largest size of the costs' inputs the workers keep for costs priced after a pass.
 COST_CACHE_BYTES = 256 * 2**20
 #: Makes a run's summaries of one plan: with cost series (True) or without.
-Summaries = Callable[[bool], dict[str, SeriesSummary]]
+Summaries = Callable[[bool], dict[SeriesKey, SeriesSummary]]
 
 
 def cost_cache_bytes(plan: Plan, years: int) -> int:
@@ -154,18 +155,20 @@ def _loading_premiums(
 
 def _derive(
     plan: Plan,
-    summaries: dict[str, SeriesSummary],
+    summaries: dict[SeriesKey, SeriesSummary],
     priced: Priced | None,
 ) -> None:
     """Link each series that is a monotone image of another to that series' tail
     (where the run summarises both)."""
 
-    def link(key: str, source: str, scale: float = 1.0, shift: float | None = None) -> None:
+    def link(
+        key: SeriesKey, source: SeriesKey, scale: float = 1.0, shift: float | None = None
+    ) -> None:
         if key in summaries and source in summaries:
             summaries[key].derive_tail(summaries[source], scale=scale, shift=shift)
 
     for k, member in enumerate(plan.members):
-        link(f"member:{k}", f"party:{member.consortium}", scale=member.share)
+        link(SeriesKey.member(k), SeriesKey.party(member.consortium), scale=member.share)
     if priced is None:
         return
     flows, rates = priced
@@ -176,12 +179,12 @@ def _derive(
     }
     for i in range(len(plan.parties)):
         if i not in charging:
-            link(f"cost:{i}", f"party:{i}", shift=float(flows[i]))
+            link(SeriesKey.cost(i), SeriesKey.party(i), shift=float(flows[i]))
     for k, member in enumerate(plan.members):
-        link(f"member_cost:{k}", f"cost:{member.consortium}", scale=member.share)
+        link(SeriesKey.member_cost(k), SeriesKey.cost(member.consortium), scale=member.share)
 
 
-def _without_tails(job: BlockJob, summaries: dict[str, SeriesSummary]) -> BlockJob:
+def _without_tails(job: BlockJob, summaries: dict[SeriesKey, SeriesSummary]) -> BlockJob:
     """``job``, told which series take their tail from another."""
     no_tail = frozenset(key for key, s in summaries.items() if s.derived is not None)
     return replace(job, no_tail=no_tail)

@@ -12,10 +12,11 @@ from riskshare.engine.allocation import LayerTrace, allocate
 from riskshare.engine.events import given_block
 from riskshare.engine.plan import LayerTerms, Plan, compile_plan
 from riskshare.engine.premiums import charged_layers, cost_terms, party_costs, reinstatement_charges
+from riskshare.engine.series import check_allocation, clean_residue
 from riskshare.errors import Problem, ScenarioError
 from riskshare.model.amounts import format_amount, format_share
 from riskshare.model.scenario import Scenario
-from riskshare.runs.simulation import check_balance, clean_residue, layer_premiums
+from riskshare.runs.simulation import BALANCE_TOLERANCE, layer_premiums
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def explain(
     block = given_block(list(losses), index)
     allocation = allocate(plan, block, trace=True)
     clean_residue(allocation)
-    check_balance(allocation)
+    check_allocation(allocation, BALANCE_TOLERANCE)
     assert allocation.traces is not None
     names = _party_columns(plan)
     events = []
