@@ -23,8 +23,7 @@ from render import json_by_workers
 
 import riskshare
 from riskshare.engine import block as blocks
-from riskshare.engine import events, memory, passes
-from riskshare.engine import schedule as streaming
+from riskshare.engine import events, memory
 from riskshare.engine.plan import compile_plan
 from riskshare.errors import RunError
 from riskshare.runs import simulation
@@ -80,7 +79,7 @@ def test_every_way_of_running_gives_the_same_json(
     bundled: riskshare.Scenario, monkeypatch: pytest.MonkeyPatch, setting: str, value: int
 ) -> None:
     want = figures(riskshare.simulate(bundled, YEARS, 3, workers=2))
-    module = {"CHUNK_YEARS": blocks, "WORKER_TAILS_BYTES": passes}.get(setting, streaming)
+    module = blocks if setting == "CHUNK_YEARS" else memory
     monkeypatch.setattr(module, setting, value)
     assert figures(riskshare.simulate(bundled, YEARS, 3, workers=2)) == want
     assert figures(riskshare.simulate(bundled, YEARS, 3, workers=1)) == want
@@ -136,7 +135,7 @@ def test_sweep_points_equal_simulate_on_any_number_of_workers(
     grid = {"layers.state backstop.attachment": ["1B", "1.5B", "3B"], "layers[0].share": [1, 0.5]}
     one = riskshare.sweep(bundled, grid, YEARS, 4, workers=1).to_dict()
     if setting is not None:
-        module = {"CHUNK_YEARS": blocks, "WORKER_TAILS_BYTES": passes}.get(setting, streaming)
+        module = blocks if setting == "CHUNK_YEARS" else memory
         monkeypatch.setattr(module, setting, value)
     for workers in (2, 3):
         got = riskshare.sweep(bundled, grid, YEARS, 4, workers=workers).to_dict()

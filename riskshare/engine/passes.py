@@ -12,10 +12,10 @@ of workers (:mod:`riskshare.engine.workers`). Moments are merged strictly in blo
 (floating-point sums: the order matters); tails are multisets, the same whatever
 order they are merged in, so each worker merges the tails of the blocks it ran and
 hands its merged tails over at the end, series by series. Where the workers' tails
-together would take more than :data:`WORKER_TAILS_BYTES`, the workers send each
-block's candidates instead and the run keeps one merged tail. Either way every
-series' floor is published in shared memory, and a block sends or keeps only the
-values above the highest floor known.
+together would take more than :data:`~riskshare.engine.memory.WORKER_TAILS_BYTES`, the
+workers send each block's candidates instead and the run keeps one merged tail. Either
+way every series' floor is published in shared memory, and a block sends or keeps only
+the values above the highest floor known.
 """
 
 from __future__ import annotations
@@ -29,15 +29,12 @@ import numpy as np
 
 from riskshare.engine.block import BlockJob, BlockPart, run_parts, summary_of
 from riskshare.engine.events import FloatArray
+from riskshare.engine.memory import tail_bytes, tails_in_workers
 from riskshare.engine.plan import Plan
 from riskshare.engine.premiums import Priced, charged_layers
 from riskshare.engine.series import SeriesKey, cost_series
 from riskshare.engine.workers import Handler, Workers, shared_floats, worker_number
-from riskshare.stats.summary import SeriesSummary, tail_size
-from riskshare.stats.tails import key_bits
-
-#: Largest size of the tails the workers keep between them (an estimate, see tail_bytes).
-WORKER_TAILS_BYTES = 512 * 2**20
+from riskshare.stats.summary import SeriesSummary
 
 Report = Callable[[float], None]
 #: In a worker: a block's index and each plan's annual series of it -> what the run keeps
@@ -45,21 +42,6 @@ Report = Callable[[float], None]
 Pairing = Callable[[int, list[dict[SeriesKey, FloatArray]]], Any]
 #: Here: what :data:`Pairing` made of each block, block after block in block order.
 Paired = Callable[[int, Any], None]
-
-
-def tail_bytes(plan: Plan, years: int, keep: int | None = None) -> int:
-    """Memory the kept tails of one plan's run take, at most, keeping ``keep`` values a
-    series (default: ``simulate``'s ``tail_size(years)``)."""
-    series = 2 + 2 * len(plan.parties) + len(plan.layers)  # the rest derive their tails
-    full = tail_size(years)
-    value = 6 if key_bits(full) == 16 else 8  # long runs' tails are packed
-    return value * series * (full if keep is None else keep)
-
-
-def tails_in_workers(tails: int, workers: int) -> bool:
-    """Whether each worker keeps the tails of its blocks (``tails`` bytes in all, see
-    :func:`tail_bytes`), or sends them block by block for the run to keep."""
-    return workers <= 1 or workers * tails <= WORKER_TAILS_BYTES
 
 
 @dataclass

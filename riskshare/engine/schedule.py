@@ -3,8 +3,9 @@
 :mod:`riskshare.engine.passes` runs the blocks and merges them; this module decides what a run
 asks of its blocks. Priced (``loading``) premiums need every block's payouts before any
 cost is known. Where the costs' inputs (each party's annual net and each charged layer's
-annual reinstated amount) fit in :data:`COST_CACHE_BYTES`, each worker keeps those of
-its blocks and sums their costs once the premiums are known: one pass. Otherwise (or
+annual reinstated amount) fit in :data:`~riskshare.engine.memory.COST_CACHE_BYTES`, each
+worker keeps those of its blocks and sums their costs once the premiums are known: one
+pass. Otherwise (or
 where a comparison pairs every series of a block), a first, cheaper pass runs the layers
 up to the last priced one, and a second pass runs everything. Series that are a monotone
 image of another (a member's share, a cost that is a net plus a fixed premium flow) take
@@ -20,6 +21,7 @@ import numpy as np
 
 from riskshare.engine.block import BlockJob
 from riskshare.engine.events import FloatArray
+from riskshare.engine.memory import caches_costs
 from riskshare.engine.passes import (
     Lane,
     Paired,
@@ -30,26 +32,12 @@ from riskshare.engine.passes import (
     YearsDone,
 )
 from riskshare.engine.plan import Plan
-from riskshare.engine.premiums import Priced, charged_layers, cost_terms, premiums_for
+from riskshare.engine.premiums import Priced, cost_terms, premiums_for
 from riskshare.engine.series import SeriesKey
 from riskshare.stats.summary import SeriesSummary
 
-#: Largest size of the costs' inputs the workers keep for costs priced after a pass.
-COST_CACHE_BYTES = 256 * 2**20
 #: Makes a run's summaries of one plan: with cost series (True) or without.
 Summaries = Callable[[bool], dict[SeriesKey, SeriesSummary]]
-
-
-def cost_cache_bytes(plan: Plan, years: int) -> int:
-    """Memory the costs' inputs of a run of ``years`` years take."""
-    return 8 * years * (len(plan.parties) + len(charged_layers(plan)))
-
-
-def caches_costs(plans: Sequence[Plan], years: int, paired: bool) -> int:
-    """The bytes of costs' inputs a run keeps to price its premiums in its one pass; 0
-    where it prices them in a pass of their own first (or has none to price)."""
-    cache = sum(cost_cache_bytes(plan, years) for plan in plans if plan.needs_loading_pass)
-    return 0 if paired or cache > COST_CACHE_BYTES else cache
 
 
 def stream(

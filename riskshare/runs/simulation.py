@@ -158,7 +158,10 @@ def run_plans(
     """
     spans = block_spans(years)
     processes = min(resolve_workers(workers, years), len(spans))
-    memory.check(scenario, plans, years, processes, tail_share, paired=pairing is not None)
+    need = partial(
+        memory.estimate, scenario, plans, tail_share=tail_share, paired=pairing is not None
+    )
+    memory.check(need, years, processes, len(plans))
     return stream(
         plans,
         seed,
