@@ -191,86 +191,131 @@ def allocate_laid_out(
     which of its layers pay what this plan's do (:func:`shared_layers`): those layers'
     payouts are copied, and only moved between the nets as the layer would move them.
     """
-    n = layout.n
-    n_layers, n_parties, n_present = len(plan.layers), len(plan.parties), len(layout.years)
-    event_bearer = plan.bearer[source] if n else np.zeros(0, dtype=np.int64)
-    single_bearer = int(event_bearer[0]) if n and np.all(event_bearer == event_bearer[0]) else -1
-    columns = np.arange(n) if single_bearer < 0 else None
-
-    nets = np.zeros((n_parties, n))
-    if single_bearer >= 0:
-        nets[single_bearer] = loss
-    else:
-        nets[event_bearer, columns] = loss
-    payouts = np.zeros((n_layers, n))
-    reinstated = np.zeros((n_layers, n))
-    year_end = np.zeros((n_layers, n_present))
-    limit_hit = np.zeros((n_layers, n_present), dtype=bool)
+    tower = _Tower(plan, layout, loss, source)
     traces: list[LayerTrace] = []
-    work = _Buffers(n)
-    residue: FloatArray | None = None  # RESIDUE × each event's loss, once a net: needs it
-
     for j, layer in enumerate(plan.layers[:layers]):
-        if layer.subject == "net" and residue is None:
-            residue = np.multiply(loss, RESIDUE)
         if reuse is not None and j < len(shared) and shared[j] and not trace:
-            payout = payouts[j]
-            np.copyto(payout, reuse.payouts[j])
-            np.copyto(reinstated[j], reuse.reinstated[j])
-            year_end[j] = reuse.year_end_aggregate[j]
-            limit_hit[j] = reuse.limit_hit[j]
-            nets[layer.party] += payout
-            _give_up(layer, plan, payout, nets, event_bearer, single_bearer, columns)
-            continue
-        subject = _subject(layer, loss, source, payouts, nets, work, residue)
-        occurrence = work.occurrence
+            tower.copy(j, layer, reuse)
+        else:
+            traced = tower.apply(j, layer, trace)
+            if traced is not None:
+                traces.append(traced)
+    return tower.laid_out(tuple(traces) if trace else None)
+
+
+class _Tower:
+    """A block's allocation as it is worked out, layer after layer, in place: each
+    party's nets (the bearer's losses at first), each layer's payouts and reinstated
+    payouts, and per year its aggregate at the last event and whether the limit was hit."""
+
+    def __init__(self, plan: Plan, layout: YearLayout, loss: FloatArray, source: IntArray) -> None:
+        n = layout.n
+        n_layers, n_present = len(plan.layers), len(layout.years)
+        self.plan, self.layout, self.loss, self.source = plan, layout, loss, source
+        self.bearer = plan.bearer[source] if n else np.zeros(0, dtype=np.int64)
+        single = n and np.all(self.bearer == self.bearer[0])
+        self.single_bearer = int(self.bearer[0]) if single else -1
+        self.columns = np.arange(n) if self.single_bearer < 0 else None
+        self.nets = np.zeros((len(plan.parties), n))
+        if self.single_bearer >= 0:
+            self.nets[self.single_bearer] = loss
+        else:
+            self.nets[self.bearer, self.columns] = loss
+        self.payouts = np.zeros((n_layers, n))
+        self.reinstated = np.zeros((n_layers, n))
+        self.year_end = np.zeros((n_layers, n_present))
+        self.limit_hit = np.zeros((n_layers, n_present), dtype=bool)
+        self.work = _Buffers(n)
+        self.residue: FloatArray | None = None  # RESIDUE × each event's loss, once needed
+
+    def copy(self, j: int, layer: LayerTerms, reuse: LaidOut) -> None:
+        """Layer ``j`` as another plan's allocation of the same events has it."""
+        payout = self.payouts[j]
+        np.copyto(payout, reuse.payouts[j])
+        np.copyto(self.reinstated[j], reuse.reinstated[j])
+        self.year_end[j] = reuse.year_end_aggregate[j]
+        self.limit_hit[j] = reuse.limit_hit[j]
+        self.pay(layer, payout)
+
+    def apply(self, j: int, layer: LayerTerms, trace: bool) -> LayerTrace | None:
+        """Apply layer ``j``'s terms to every event (``trace``: keep its working)."""
+        subject = self.subject(layer)
+        occurrence = self.occurrence(j, layer, subject)
+        before, after = self.aggregate(j, layer, occurrence, trace)
+        payout = self.payouts[j]
+        if layer.share != 1.0:
+            payout *= layer.share
+        self.pay(layer, payout)
+        if not trace:
+            return None
+        return LayerTrace(subject.copy(), occurrence.copy(), before.copy(), after.copy())
+
+    def subject(self, layer: LayerTerms) -> FloatArray:
+        """The amount the layer applies to, event by event."""
+        if layer.subject == "net" and self.residue is None:
+            self.residue = np.multiply(self.loss, RESIDUE)
+        return _subject(
+            layer, self.loss, self.source, self.payouts, self.nets, self.work, self.residue
+        )
+
+    def occurrence(self, j: int, layer: LayerTerms, subject: FloatArray) -> FloatArray:
+        """o = min(max(s − attachment, 0), limit), zero below the franchise; and the
+        years in which an event reached the limit (where no aggregate limit says when
+        the layer is exhausted)."""
+        occurrence = self.work.occurrence
         np.subtract(subject, layer.attachment, out=occurrence)
         below_franchise = subject < layer.franchise if layer.franchise > 0 else None
-        # read only where no aggregate limit says when the layer is exhausted
         if math.isfinite(layer.limit) and not math.isfinite(layer.aggregate_limit):
-            reached = np.greater_equal(occurrence, layer.limit, out=work.flags)
+            reached = np.greater_equal(occurrence, layer.limit, out=self.work.flags)
             if below_franchise is not None:
                 reached &= ~below_franchise
             if reached.any():
-                limit_hit[j] = layout.year_any(reached)
+                self.limit_hit[j] = self.layout.year_any(reached)
         _clip(occurrence, layer.limit)
         if below_franchise is not None:
             np.copyto(occurrence, 0.0, where=below_franchise)
-        payout = payouts[j]
-        if layer.has_aggregate:  # reinstatements set a finite aggregate limit
-            after = layout.cumsum(occurrence, work.after if not trace else np.empty(n))
-            np.subtract(after, layer.aggregate_attachment, out=after)
-            _clip(after, layer.aggregate_limit)
-            before = layout.previous(after, work.before if not trace else np.empty(n))
-            np.subtract(after, before, out=payout)
-            year_end[j] = after[layout.last]
-            if layer.reinstatements is not None:
-                cap = layer.reinstated_limit
-                capped_before = np.minimum(before, cap, out=work.spare)
-                np.minimum(after, cap, out=reinstated[j])
-                reinstated[j] -= capped_before
-        else:
-            np.copyto(payout, occurrence)
-            after = before = occurrence
-        if layer.share != 1.0:
-            payout *= layer.share
-        nets[layer.party] += payout
-        _give_up(layer, plan, payout, nets, event_bearer, single_bearer, columns)
-        if trace:
-            traces.append(
-                LayerTrace(subject.copy(), occurrence.copy(), before.copy(), after.copy())
-            )
+        return occurrence
 
-    return LaidOut(
-        layout=layout,
-        loss=loss,
-        payouts=payouts,
-        nets=nets,
-        reinstated=reinstated,
-        year_end_aggregate=year_end,
-        limit_hit=limit_hit,
-        traces=tuple(traces) if trace else None,
-    )
+    def aggregate(
+        self, j: int, layer: LayerTerms, occurrence: FloatArray, trace: bool
+    ) -> tuple[FloatArray, FloatArray]:
+        """The layer's payouts before its share, a = A − A_previous, into ``payouts[j]``,
+        with its reinstated payouts and each year's aggregate at its last event; returns
+        (A_previous, A) (both the occurrence where the layer has no aggregate terms)."""
+        payout = self.payouts[j]
+        if not layer.has_aggregate:  # reinstatements set a finite aggregate limit
+            np.copyto(payout, occurrence)
+            return occurrence, occurrence
+        layout, work = self.layout, self.work
+        after = layout.cumsum(occurrence, work.after if not trace else np.empty(layout.n))
+        np.subtract(after, layer.aggregate_attachment, out=after)
+        _clip(after, layer.aggregate_limit)
+        before = layout.previous(after, work.before if not trace else np.empty(layout.n))
+        np.subtract(after, before, out=payout)
+        self.year_end[j] = after[layout.last]
+        if layer.reinstatements is not None:
+            cap = layer.reinstated_limit
+            capped_before = np.minimum(before, cap, out=work.spare)
+            np.minimum(after, cap, out=self.reinstated[j])
+            self.reinstated[j] -= capped_before
+        return before, after
+
+    def pay(self, layer: LayerTerms, payout: FloatArray) -> None:
+        """Add ``payout`` to the layer's party and take it from its subject's owner."""
+        self.nets[layer.party] += payout
+        _give_up(layer, self.plan, payout, self.nets, self.bearer, self.single_bearer, self.columns)
+
+    def laid_out(self, traces: tuple[LayerTrace, ...] | None) -> LaidOut:
+        return LaidOut(
+            layout=self.layout,
+            loss=self.loss,
+            payouts=self.payouts,
+            nets=self.nets,
+            reinstated=self.reinstated,
+            year_end_aggregate=self.year_end,
+            limit_hit=self.limit_hit,
+            traces=traces,
+        )
 
 
 class _Buffers:

@@ -159,21 +159,14 @@ def _allocate_part(
 ) -> BlockPart:
     """One plan's share of a block; ``reuse``: another plan's allocation of each chunk
     and which of its layers this plan shares; ``kept`` collects this plan's."""
-    n_layers = len(plan.layers)
-    part = BlockPart.empty(n_layers, n_events)
-    priced = [
-        j
-        for j in range(n_layers if job.layers is None else job.layers)
-        if job.event_sums and plan.layers[j].premium_form == "loading"
-    ]
-    in_event_order = np.empty((len(priced), n_events))
+    part = BlockPart.empty(len(plan.layers), n_events)
+    sums = _EventSums(plan, job, n_events)
     rows = _Rows(plan, charged_layers(plan), n_years, job.keys) if job.summaries else None
     for number, chunk in enumerate(chunks):
-        layout, loss = chunk.layout, chunk.loss
         laid = allocate_laid_out(
             plan,
-            layout,
-            loss,
+            chunk.layout,
+            chunk.loss,
             chunk.source,
             layers=job.layers,
             reuse=reuse[0][number] if reuse is not None else None,
@@ -181,17 +174,37 @@ def _allocate_part(
         )
         if kept is not None:
             kept.append(laid)
-        if job.summaries:  # a pass for the premiums only sums payouts
+        if rows is not None:  # a pass for the premiums only sums payouts
             settle(plan, laid, first_year + chunk.start, job.tolerance, part)
-        for row, j in enumerate(priced):
-            in_event_order[row, chunk.offset + layout.perm] = laid.payouts[j]
-        if rows is not None:
             rows.add(laid, chunk.start, chunk.stop)
-    for row, j in enumerate(priced):
-        part.event_sums[j] = in_event_order[row].sum()
+        sums.add(laid, chunk.offset)
+    sums.into(part.event_sums)
     if rows is not None:
         _summarise(plan, job, rows, part, floors)
     return part
+
+
+class _EventSums:
+    """The sum over a block's events of each priced (``loading``) layer's payouts, taken
+    in event order (as a run's premiums are defined) from chunks in layout order."""
+
+    def __init__(self, plan: Plan, job: BlockJob, n_events: int) -> None:
+        computed = len(plan.layers) if job.layers is None else job.layers
+        self.priced = [
+            j
+            for j in range(computed)
+            if job.event_sums and plan.layers[j].premium_form == "loading"
+        ]
+        self.in_event_order = np.empty((len(self.priced), n_events))
+
+    def add(self, laid: LaidOut, offset: int) -> None:
+        """A chunk's payouts, whose first event is event ``offset`` of the block."""
+        for row, j in enumerate(self.priced):
+            self.in_event_order[row, offset + laid.layout.perm] = laid.payouts[j]
+
+    def into(self, event_sums: FloatArray) -> None:
+        for row, j in enumerate(self.priced):
+            event_sums[j] = self.in_event_order[row].sum()
 
 
 #: Years laid out and allocated at a time: about 20,000 events of the bundled

@@ -209,41 +209,12 @@ class Pass:
         progress: Callable[[int], None],
         price: Callable[[Lane, Streamed], Priced] | None = None,
     ) -> list[Streamed]:
-        results = [
-            Streamed(
-                summaries=lane.summaries,
-                premiums=None,
-                exhausted=np.zeros(len(lane.plan.layers)),
-                event_sums=np.zeros(len(lane.plan.layers)),
-            )
-            for lane in self.lanes
-        ]
-        waiting: dict[int, tuple[Parts, Any]] = {}
-        following = [0]
-
-        def receive(index: int, parts: Parts, paired: Any = None) -> None:
-            if not self.local:
-                for at, part in enumerate(parts):
-                    if part is not None:
-                        self._merge_tails(at, part.summaries)
-            waiting[index] = (parts, paired)
-            while following[0] in waiting:
-                ready, extra = waiting.pop(following[0])
-                for lane, result, part in zip(self.lanes, results, ready, strict=True):
-                    if part is None:
-                        continue
-                    for key, block in part.summaries.items():
-                        lane.summaries[key].merge_moments(block)
-                    result.events += part.events
-                    result.max_abs_error = max(result.max_abs_error, part.max_abs_error)
-                    result.exhausted += part.exhausted
-                    result.event_sums += part.event_sums
-                if self.pairing is not None and extra is not None:
-                    self.pairing[1](following[0], extra)
-                following[0] += 1
+        """Every block under every lane, merged in block order; then, with ``price``,
+        the costs of the lanes whose premiums the blocks priced; then the tails."""
+        merged = _InOrder(self)
 
         def block_done(index: int, answer: tuple[Parts, Any]) -> None:
-            receive(index, *answer)
+            merged.receive(index, *answer)
             progress(self.spans[index][1])
 
         handlers: dict[str, Handler] = {
@@ -254,20 +225,29 @@ class Pass:
         }
         with Workers(min(self.workers, len(self.spans)), handlers) as pool:
             pool.map("block", list(range(len(self.spans))), block_done)
-            later = [at for at, lane in enumerate(self.lanes) if lane.job.cost_inputs]
-            if price is not None and later:
-                priced = {at: price(self.lanes[at], results[at]) for at in later}
-                no_tail = {
-                    at: frozenset(k for k, s in self.lanes[at].summaries.items() if s.derived)
-                    for at in later
-                }
-                following[0] = 0
-                for answers in pool.each("costs", (priced, no_tail)):
-                    for index, parts in answers:
-                        receive(index, parts)
+            if price is not None:
+                self._price_later(pool, price, merged)
             if self.local:
                 self._collect(pool, sum(n for _, n in self.spans))
-        return results
+        return merged.results
+
+    def _price_later(
+        self, pool: Workers, price: Callable[[Lane, Streamed], Priced], merged: _InOrder
+    ) -> None:
+        """Price the premiums of the lanes that kept their costs' inputs, now that their
+        payouts are summed, and merge each kept block's costs, in block order."""
+        later = [at for at, lane in enumerate(self.lanes) if lane.job.cost_inputs]
+        if not later:
+            return
+        priced = {at: price(self.lanes[at], merged.results[at]) for at in later}
+        no_tail = {
+            at: frozenset(k for k, s in self.lanes[at].summaries.items() if s.derived)
+            for at in later
+        }
+        merged.restart()
+        for answers in pool.each("costs", (priced, no_tail)):
+            for index, parts in answers:
+                merged.receive(index, parts)
 
     def _collect(self, pool: Workers, years: int) -> None:
         """Merge the workers' tails, each series in one worker, all workers at once."""
@@ -290,7 +270,9 @@ class Pass:
             for (at, name), tail in combined.items():
                 self.lanes[at].summaries[name].adopt_tail(tail)
 
-    def _merge_tails(self, lane: int, summaries: dict[SeriesKey, SeriesSummary]) -> None:
+    def merge_tails(self, lane: int, summaries: dict[SeriesKey, SeriesSummary]) -> None:
+        """Merge a block's tails into the run's own, where the run keeps them, and
+        publish the new floors."""
         row = len(self.floors) - 1
         for name, block in summaries.items():
             merged = self.lanes[lane].summaries[name]
@@ -298,3 +280,51 @@ class Pass:
             block.forget_tail()
             if merged.floor is not None:
                 self.floors[row, self.slot[(lane, name)]] = merged.floor
+
+
+class _InOrder:
+    """A pass's blocks as they arrive, in any order, merged strictly in block order (the
+    moments: floating-point sums; the tails, where the run keeps them, as they come)."""
+
+    def __init__(self, run: Pass) -> None:
+        self.run = run
+        self.results = [
+            Streamed(
+                summaries=lane.summaries,
+                premiums=None,
+                exhausted=np.zeros(len(lane.plan.layers)),
+                event_sums=np.zeros(len(lane.plan.layers)),
+            )
+            for lane in run.lanes
+        ]
+        self.waiting: dict[int, tuple[Parts, Any]] = {}
+        self.following = 0  # the next block to merge
+
+    def restart(self) -> None:
+        """Merge from the first block again (the costs priced after a pass)."""
+        self.following = 0
+
+    def receive(self, index: int, parts: Parts, paired: Any = None) -> None:
+        run = self.run
+        if not run.local:
+            for at, part in enumerate(parts):
+                if part is not None:
+                    run.merge_tails(at, part.summaries)
+        self.waiting[index] = (parts, paired)
+        while self.following in self.waiting:
+            ready, extra = self.waiting.pop(self.following)
+            self._merge(ready)
+            if run.pairing is not None and extra is not None:
+                run.pairing[1](self.following, extra)
+            self.following += 1
+
+    def _merge(self, parts: Parts) -> None:
+        for lane, result, part in zip(self.run.lanes, self.results, parts, strict=True):
+            if part is None:
+                continue
+            for key, block in part.summaries.items():
+                lane.summaries[key].merge_moments(block)
+            result.events += part.events
+            result.max_abs_error = max(result.max_abs_error, part.max_abs_error)
+            result.exhausted += part.exhausted
+            result.event_sums += part.event_sums

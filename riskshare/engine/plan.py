@@ -13,7 +13,14 @@ import numpy as np
 from riskshare.engine.events import IntArray, SourceSampler, frequency_sampler, severity_sampler
 from riskshare.errors import Problem, ScenarioError
 from riskshare.model.checks import subject_owner
-from riskshare.model.scenario import EventTable, Premium, Scenario, SubjectKind, parse_subject
+from riskshare.model.scenario import (
+    EventTable,
+    Layer,
+    Premium,
+    Scenario,
+    SubjectKind,
+    parse_subject,
+)
 
 
 @dataclass(frozen=True)
@@ -114,56 +121,13 @@ def compile_plan(scenario: Scenario) -> Plan:
     bearer = np.array(
         [party_index[b] if b is not None else residual for b in bearers.values()], dtype=np.int64
     )
-    layer_index: dict[str, int] = {}
-    layers: list[LayerTerms] = []
-    for layer in scenario.layers:
-        kind, name = parse_subject(layer.from_)
-        if kind == "source":
-            index = source_index[name or ""]
-        elif kind == "layer":
-            index = layer_index[name or ""]
-        elif kind == "net":
-            index = party_index[name or ""]
-        else:
-            index = -1
-        premium = layer.premium
-        payer = -1
-        if premium is not None:
-            owners = subject_owner(scenario, layer)
-            named = premium.payer or (next(iter(owners)) if len(owners) == 1 else None)
-            payer = party_index[named] if named is not None else -1
-        layers.append(
-            LayerTerms(
-                name=layer.name,
-                party=party_index[layer.party],
-                subject=kind,
-                subject_index=index,
-                attachment=layer.attachment,
-                limit=layer.limit,
-                franchise=layer.franchise or 0.0,
-                aggregate_attachment=layer.aggregate_attachment,
-                aggregate_limit=layer.aggregate_cap,
-                share=layer.share,
-                reinstatements=layer.reinstatements,
-                reinstatement_premium=layer.reinstatement_premium,
-                premium_form=premium.form if premium is not None else None,
-                premium_value=_premium_value(premium),
-                payer=payer,
-                subsidies=tuple((party_index[s.party], s.share) for s in layer.subsidies),
-            )
-        )
-        layer_index[layer.name] = len(layers) - 1
+    layers = _layers(scenario, party_index, source_index)
     members = tuple(
         Member(party_index[name], member, share)
         for name, party in scenario.parties.items()
         for member, share in (party.members or {}).items()
     )
     table = scenario.event_table
-    table_sources = None
-    if table is not None:
-        names, codes = np.unique(np.asarray(table.source, dtype=object), return_inverse=True)
-        lookup = np.array([source_index[str(n)] for n in names], dtype=np.int64)
-        table_sources = lookup[codes.reshape(-1)] if len(names) else np.zeros(0, dtype=np.int64)
     samplers = tuple(
         SourceSampler(frequency_sampler(s.frequency), severity_sampler(s.severity))
         for s in scenario.events or []
@@ -174,12 +138,63 @@ def compile_plan(scenario: Scenario) -> Plan:
         sources=sources,
         bearer=bearer,
         residual=residual,
-        layers=tuple(layers),
+        layers=layers,
         samplers=samplers,
         table=table,
-        table_sources=table_sources,
+        table_sources=_table_sources(table, source_index) if table is not None else None,
         budgets=tuple(p.budget for p in scenario.parties.values()),
     )
+
+
+def _layers(
+    scenario: Scenario, party_index: dict[str, int], source_index: dict[str, int]
+) -> tuple[LayerTerms, ...]:
+    """Each layer's terms in the order written, its party, subject and payer as indices."""
+    layer_index: dict[str, int] = {}
+    layers: list[LayerTerms] = []
+    for layer in scenario.layers:
+        kind, name = parse_subject(layer.from_)
+        indices = {"source": source_index, "layer": layer_index, "net": party_index}.get(kind)
+        premium = layer.premium
+        layers.append(
+            LayerTerms(
+                name=layer.name,
+                party=party_index[layer.party],
+                subject=kind,
+                subject_index=indices[name or ""] if indices is not None else -1,
+                attachment=layer.attachment,
+                limit=layer.limit,
+                franchise=layer.franchise or 0.0,
+                aggregate_attachment=layer.aggregate_attachment,
+                aggregate_limit=layer.aggregate_cap,
+                share=layer.share,
+                reinstatements=layer.reinstatements,
+                reinstatement_premium=layer.reinstatement_premium,
+                premium_form=premium.form if premium is not None else None,
+                premium_value=_premium_value(premium),
+                payer=_payer(scenario, layer, party_index),
+                subsidies=tuple((party_index[s.party], s.share) for s in layer.subsidies),
+            )
+        )
+        layer_index[layer.name] = len(layers) - 1
+    return tuple(layers)
+
+
+def _payer(scenario: Scenario, layer: Layer, party_index: dict[str, int]) -> int:
+    """The party that pays the layer's premium: as named, or the one owner of its
+    subject; -1 where it has no premium or nobody can be named."""
+    if layer.premium is None:
+        return -1
+    owners = subject_owner(scenario, layer)
+    named = layer.premium.payer or (next(iter(owners)) if len(owners) == 1 else None)
+    return party_index[named] if named is not None else -1
+
+
+def _table_sources(table: EventTable, source_index: dict[str, int]) -> IntArray:
+    """Each events_file row's source index."""
+    names, codes = np.unique(np.asarray(table.source, dtype=object), return_inverse=True)
+    lookup = np.array([source_index[str(n)] for n in names], dtype=np.int64)
+    return lookup[codes.reshape(-1)] if len(names) else np.zeros(0, dtype=np.int64)
 
 
 def _premium_value(premium: Premium | None) -> float:

@@ -77,24 +77,11 @@ def stream(
         for i, found in zip(priced_later, priced, strict=True):
             premiums[i] = found
         priced_later = []
-    lanes = []
-    for i, plan in enumerate(plans):
-        later = i in priced_later
-        summaries = new_summaries[i](plan.has_premiums)
-        job = BlockJob(
-            seed=seed,
-            keep=keep,
-            tolerance=tolerance,
-            cost_inputs=later,
-            keys=frozenset(summaries),
-            keep_series=pairing is not None,
-        )
-        known, fixed = None, premiums[i]
-        if not later and fixed is not None:
-            known = cost_terms(plan, fixed)
-            job = replace(job, flows=known[0], rates=known[1], event_sums=False)
-        _derive(plan, summaries, known)
-        lanes.append(Lane(plan, _without_tails(job, summaries), summaries))
+    job = BlockJob(seed=seed, keep=keep, tolerance=tolerance, keep_series=pairing is not None)
+    lanes = [
+        _lane(plan, new_summaries[i](plan.has_premiums), job, premiums[i], i in priced_later)
+        for i, plan in enumerate(plans)
+    ]
 
     def price(lane: Lane, result: Streamed) -> Priced:
         result.premiums = premiums_for(lane.plan, result.event_sums / years)
@@ -107,6 +94,24 @@ def stream(
         if i not in priced_later:
             result.premiums = premiums[i]
     return results
+
+
+def _lane(
+    plan: Plan,
+    summaries: dict[SeriesKey, SeriesSummary],
+    job: BlockJob,
+    premiums: FloatArray | None,
+    later: bool,
+) -> Lane:
+    """One plan's lane: ``job`` told which series to summarise, and either to send back
+    the costs' inputs (premiums priced ``later``) or to cost with ``premiums``, known now."""
+    job = replace(job, cost_inputs=later, keys=frozenset(summaries))
+    known = None
+    if not later and premiums is not None:
+        known = cost_terms(plan, premiums)
+        job = replace(job, flows=known[0], rates=known[1], event_sums=False)
+    _derive(plan, summaries, known)
+    return Lane(plan, _without_tails(job, summaries), summaries)
 
 
 def loading_premiums(
