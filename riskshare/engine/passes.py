@@ -1,9 +1,10 @@
 """One pass over a run's blocks, on workers that keep their share of it between calls.
 
 A pass runs every block of a run under one or more *lanes*: a plan, the job each of
-its blocks is given (:class:`~riskshare.engine.block.BlockJob`) and the summaries its blocks
-merge into. ``simulate`` has one lane; ``compare`` and ``sweep`` one per scenario or
-grid point, all on the same events, each block drawn once (:func:`blocks.run_parts`).
+its blocks is given (:class:`~riskshare.engine.block.BlockJob`) and the summaries its
+blocks merge into. ``simulate`` has one lane; ``compare`` and ``sweep`` one per scenario
+or grid point, all on the same events, each block drawn once
+(:func:`~riskshare.engine.block.run_parts`).
 
 A block's events live only while a worker summarises it; the run keeps each series'
 moments and kept tail (:mod:`riskshare.stats.summary`), so its memory depends on the block
