@@ -37,6 +37,8 @@ from riskshare.engine import block as blocks
 from riskshare.engine.allocation import allocate_laid_out
 from riskshare.engine.events import BLOCK_YEARS
 from riskshare.engine.plan import Plan, compile_plan
+from riskshare.engine.premiums import charged_layers
+from riskshare.engine.series import SeriesKey
 from riskshare.engine.workers import tune_allocator
 from riskshare.runs.simulation import BALANCE_TOLERANCE
 from riskshare.stats.summary import SeriesSummary, tail_size
@@ -56,13 +58,13 @@ def run_blocks(plan: Plan, count: int) -> dict[str, float]:
     """Seconds each step took over ``count`` blocks, run as a one-worker run runs them."""
     spent = dict.fromkeys(STEPS, 0.0)
     keep = tail_size(RUN_YEARS)
-    kept: dict[str, SeriesSummary] = {}
+    kept: dict[SeriesKey, SeriesSummary] = {}
 
-    def floors(key: str) -> float | None:
+    def floors(key: SeriesKey) -> float | None:
         return kept[key].floor if key in kept else None
 
     job = blocks.BlockJob(seed=SEED, keep=keep, tolerance=BALANCE_TOLERANCE, cost_inputs=True)
-    charged = blocks.charged_layers(plan)
+    charged = charged_layers(plan)
     clock = [time.perf_counter()]
 
     def lap(step: str) -> None:

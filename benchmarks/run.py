@@ -185,9 +185,9 @@ def reference_seconds(years: int) -> tuple[float, float] | None:
     except ImportError:
         return None
     import riskshare
+    from riskshare.engine.block import events_of_block
     from riskshare.engine.events import block_spans
     from riskshare.engine.plan import compile_plan
-    from riskshare.runs.simulation import events_of_block
 
     scenario = riskshare.load_scenario(SCENARIO)
     plan = compile_plan(scenario)

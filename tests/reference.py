@@ -22,7 +22,7 @@ import numpy as np
 from riskshare.model.scenario import Layer, PartyKind, Scenario
 
 RETURN_PERIODS = (10, 50, 100, 200, 500, 1000)
-#: The documented residue rule of ``riskshare.runs.simulation.clean_residue``.
+#: The documented residue rule of ``riskshare.engine.series.clean_residue``.
 RESIDUE = 1e-12
 
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from riskshare.engine.allocation import Allocation, allocate
 from riskshare.engine.events import table_block
 from riskshare.engine.plan import compile_plan
+from riskshare.engine.series import clean_residue
 from riskshare.model.checks import check_scenario
 from riskshare.model.scenario import EventTable, Scenario
-from riskshare.runs.simulation import clean_residue
 
 PARTY_NAMES = ("ent", "ins", "pool", "re", "gov")
 MEMBER_SPLITS = (

@@ -18,11 +18,13 @@ from hypothesis import strategies as st
 from strategies import Case, build, cases, fast_allocation, sampled_scenarios, table
 
 from riskshare.engine import events as events_module
-from riskshare.engine.allocation import YearLayout, allocate
+from riskshare.engine.allocation import allocate
+from riskshare.engine.block import events_of_block
+from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import compile_plan
 from riskshare.model.scenario import Scenario
 from riskshare.runs import simulation
-from riskshare.runs.simulation import events_of_block, simulate
+from riskshare.runs.simulation import simulate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -12,11 +12,12 @@ from render import json_by_workers, run
 
 import riskshare
 from riskshare.engine.allocation import allocate
+from riskshare.engine.block import events_of_block
 from riskshare.engine.events import BLOCK_YEARS
 from riskshare.engine.plan import compile_plan
+from riskshare.engine.series import per_year
 from riskshare.model.amounts import parse_amount
 from riskshare.runs.compare import ComparisonError, ComparisonResult, Difference, compare
-from riskshare.runs.simulation import events_of_block, per_year
 from riskshare.stats.summary import SeriesSummary
 
 ROOT = Path(__file__).resolve().parent.parent

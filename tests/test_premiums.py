@@ -16,9 +16,21 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import Case, build, cases, errors, fast_allocation, table
 
-from riskshare.engine.plan import compile_plan
+from riskshare.engine.plan import Plan, compile_plan
+from riskshare.engine.premiums import (
+    charged_layers,
+    cost_terms,
+    party_costs,
+    premium_flows,
+    premium_of,
+    premium_split,
+    premiums_for,
+    reinstatement_charges,
+    reinstatement_rates,
+)
+from riskshare.engine.series import SeriesKey, annual_series
 from riskshare.model.scenario import Scenario
-from riskshare.runs.simulation import annual_series, layer_premiums, simulate
+from riskshare.runs.simulation import layer_premiums, simulate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -185,8 +197,8 @@ def cost_years(scenario: Scenario, years: int) -> tuple[np.ndarray, np.ndarray, 
     premiums = layer_premiums(plan, 0, years)
     assert premiums is not None
     series = annual_series(plan, fast_allocation(scenario, years), premiums)
-    cost = np.array([series[f"cost:{i}"] for i in range(len(plan.parties))])
-    return cost, series["total"], premiums
+    cost = np.array([series[SeriesKey.cost(i)] for i in range(len(plan.parties))])
+    return cost, series[SeriesKey.total()], premiums
 
 
 @SETTINGS
@@ -237,3 +249,99 @@ def test_cost_figures_premiums_and_ratios_equal_the_reference(case: Case) -> Non
     assert ref.premium is not None
     scale = case.loss_scale + sum(abs(p) for p in ref.premium.values())
     reference.assert_figures_match(fast, ref.figures, scale)
+
+
+# --- engine/premiums.py directly: the arithmetic, on hand-made plans -----------------
+
+
+def two_layers() -> Plan:
+    """X: 1,000 xs 100 for ins, 3% on line (30), gov subsidising 80%, one reinstatement
+    at 50%; Y: 500 xs 1,100 for gov, 7 a year, no reinstatements."""
+    data = {
+        "name": "two layers",
+        "parties": PARTIES,
+        "events_file": "given.csv",
+        "layers": [
+            {
+                "name": "X",
+                "party": "ins",
+                "attachment": 100,
+                "limit": 1000,
+                "reinstatements": 1,
+                "reinstatement_premium": "50%",
+                "premium": {"rate_on_line": "3%"},
+                "subsidy": {"party": "gov", "share": "80%"},
+            },
+            {
+                "name": "Y",
+                "party": "gov",
+                "attachment": 1100,
+                "limit": 500,
+                "premium": {"amount": 7},
+            },
+        ],
+    }
+    scenario = build(data, table([(1, "", 500.0)]))
+    assert not errors(scenario)
+    return compile_plan(scenario)
+
+
+@pytest.mark.parametrize(
+    ("premium", "expected_payout", "want"),
+    [
+        ({"amount": 12}, 99.0, 12.0),
+        ({"rate_on_line": "3%"}, 99.0, 30.0),  # 3% × the limit of 1,000
+        ({"loading": "20%"}, 25.0, 30.0),  # (1 + 20%) × 25
+        (None, 99.0, 0.0),
+    ],
+)
+def test_each_premium_form(
+    premium: dict[str, Any] | None, expected_payout: float, want: float
+) -> None:
+    layer = {"limit": 1000} | ({"premium": premium} if premium is not None else {})
+    plan = compile_plan(priced(layer, [(1, "", 1.0)]))
+    assert premium_of(plan.layers[0], expected_payout) == pytest.approx(want)
+    assert premiums_for(plan, np.array([expected_payout])) == pytest.approx([want])
+
+
+def test_premium_flows_rates_and_costs_by_hand() -> None:
+    plan = two_layers()
+    assert plan.parties == ("ent", "ins", "gov")
+    premiums = np.array([30.0, 7.0])
+    # X: ent pays 20% of 30 = 6, gov 80% = 24, ins receives 30;
+    # Y: ent (the bearer) pays 7, gov receives 7
+    flows, rates = cost_terms(plan, premiums)
+    np.testing.assert_allclose(flows, [6.0 + 7.0, -30.0, 24.0 - 7.0])
+    np.testing.assert_allclose(premium_flows(plan, premiums), flows)
+    assert charged_layers(plan) == [0]
+    np.testing.assert_allclose(rates, [0.5 * 30 / 1000, 0.0])  # 50% × 30 per 1,000 of limit
+    np.testing.assert_allclose(reinstatement_rates(plan, premiums), rates)
+    # a year in which ent keeps 100, ins pays 400 and 400 is reinstated: the
+    # reinstatement premium 0.015 × 400 = 6 goes from ent to ins
+    nets = [np.array([100.0, 0.0]), np.array([400.0, 0.0]), np.array([0.0, 0.0])]
+    reinstated = {0: np.array([400.0, 0.0])}
+    assert reinstatement_charges(rates, reinstated).keys() == {0}
+    np.testing.assert_allclose(reinstatement_charges(rates, reinstated)[0], [6.0, 0.0])
+    costs = party_costs(plan, nets, reinstated, flows, rates)
+    np.testing.assert_allclose(costs[0], [100 + 13 + 6, 13])
+    np.testing.assert_allclose(costs[1], [400 - 30 - 6, -30])
+    np.testing.assert_allclose(costs[2], [17, 17])
+    np.testing.assert_allclose(sum(costs), [500.0, 0.0])  # premiums only move money
+
+
+def test_premium_split_by_party() -> None:
+    plan = two_layers()
+    split = premium_split(plan, np.array([30.0, 7.0]))
+    assert split.paid == pytest.approx({"ent": 6.0 + 7.0})
+    assert split.received == pytest.approx({"ins": 30.0, "gov": 7.0})
+    assert split.subsidies == pytest.approx({"gov": 24.0})
+    assert premium_split(plan, None) == ({}, {}, {})
+
+
+def test_reinstatements_without_a_reinstatement_premium_charge_nothing() -> None:
+    layer = {"limit": 100, "reinstatements": 1, "premium": {"amount": 10}}
+    plan = compile_plan(priced(layer, [(1, "", 1.0)]))
+    assert charged_layers(plan) == []
+    np.testing.assert_array_equal(reinstatement_rates(plan, np.array([10.0])), [0.0])
+    np.testing.assert_array_equal(premium_flows(plan, np.array([10.0])), [10.0, -10.0, 0.0])
+    assert reinstatement_charges(np.array([0.0]), {0: np.array([100.0])}) == {}

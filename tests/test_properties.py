@@ -26,8 +26,9 @@ from strategies import (
 )
 
 from riskshare.engine import events as events_module
-from riskshare.engine.allocation import YearLayout, allocate, allocate_laid_out, shared_layers
+from riskshare.engine.allocation import allocate, allocate_laid_out, shared_layers
 from riskshare.engine.events import EventBlock, table_block
+from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import compile_plan
 from riskshare.model.scenario import EventTable, Scenario
 from riskshare.runs.simulation import simulate

@@ -23,8 +23,7 @@ from render import json_by_workers
 
 import riskshare
 from riskshare.engine import block as blocks
-from riskshare.engine import events, memory, passes
-from riskshare.engine import schedule as streaming
+from riskshare.engine import events, memory
 from riskshare.engine.plan import compile_plan
 from riskshare.errors import RunError
 from riskshare.runs import simulation
@@ -80,7 +79,7 @@ def test_every_way_of_running_gives_the_same_json(
     bundled: riskshare.Scenario, monkeypatch: pytest.MonkeyPatch, setting: str, value: int
 ) -> None:
     want = figures(riskshare.simulate(bundled, YEARS, 3, workers=2))
-    module = {"CHUNK_YEARS": blocks, "WORKER_TAILS_BYTES": passes}.get(setting, streaming)
+    module = blocks if setting == "CHUNK_YEARS" else memory
     monkeypatch.setattr(module, setting, value)
     assert figures(riskshare.simulate(bundled, YEARS, 3, workers=2)) == want
     assert figures(riskshare.simulate(bundled, YEARS, 3, workers=1)) == want
@@ -92,9 +91,11 @@ def test_the_stream_equals_the_plain_path_block_by_block(bundled: riskshare.Scen
     plan = compile_plan(bundled)
     premiums = simulation.layer_premiums(plan, 5, YEARS)
     keep = tail_size(YEARS)
-    merged: simulation.BlockResult | None = None
+    merged: blocks.BlockResult | None = None
     for index, (first, n_years) in enumerate(simulation.block_spans(YEARS)):
-        part = simulation.run_block(plan, 5, index, first, n_years, keep, premiums)
+        part = blocks.run_block(
+            plan, 5, index, first, n_years, keep, premiums, tolerance=simulation.BALANCE_TOLERANCE
+        )
         if merged is None:
             merged = part
         else:
@@ -134,7 +135,7 @@ def test_sweep_points_equal_simulate_on_any_number_of_workers(
     grid = {"layers.state backstop.attachment": ["1B", "1.5B", "3B"], "layers[0].share": [1, 0.5]}
     one = riskshare.sweep(bundled, grid, YEARS, 4, workers=1).to_dict()
     if setting is not None:
-        module = {"CHUNK_YEARS": blocks, "WORKER_TAILS_BYTES": passes}.get(setting, streaming)
+        module = blocks if setting == "CHUNK_YEARS" else memory
         monkeypatch.setattr(module, setting, value)
     for workers in (2, 3):
         got = riskshare.sweep(bundled, grid, YEARS, 4, workers=workers).to_dict()
@@ -367,7 +368,7 @@ def test_a_scenario_without_layers_counts_its_events() -> None:
     )
     plan = compile_plan(scenario)
     drawn = sum(
-        len(simulation.events_of_block(plan, 1, block, first, n_years))
+        len(blocks.events_of_block(plan, 1, block, first, n_years))
         for block, (first, n_years) in enumerate(events.block_spans(2000))
     )
     assert riskshare.simulate(scenario, 2000, 1).events == drawn > 0

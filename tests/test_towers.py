@@ -20,8 +20,9 @@ from strategies import build, fast_allocation, table
 from riskshare.engine.allocation import allocate
 from riskshare.engine.events import given_block
 from riskshare.engine.plan import compile_plan
+from riskshare.engine.series import clean_residue
 from riskshare.loading.load import load_scenario
-from riskshare.runs.simulation import clean_residue, simulate
+from riskshare.runs.simulation import simulate
 
 M = 1e6
 

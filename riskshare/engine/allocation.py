@@ -10,15 +10,10 @@ For each layer, in the order written, over arrays holding every event of the blo
 4. payout p = share × a, added to the layer's party and taken from the subject's owner.
 
 There is no loop over events: only over layers, over an event's rank within its year,
-and over the few long years summed on their own (below). The work is done in a
-:class:`YearLayout`: the events put in *rank-major* order, every year's first event,
-then every second event, and so on, with the years ordered by how many events they have.
-The events of rank r then sit in one contiguous run, and the years that have an event of
-rank r are the first ``m_r`` years of the run of rank r − 1: a running sum within each
-year is one vector addition per rank, and the sum is taken event by event in time order,
-exactly as the spec writes it (and as a year-by-year loop would round it), so a year's
-figures never depend on the other years of its block. Nothing here reads files or
-prints.
+and over the few long years summed on their own. The work is done in a
+:class:`~riskshare.engine.layout.YearLayout`, where a running sum within each year is
+one vector addition per rank, taken event by event in time order, exactly as the spec
+writes it. Nothing here reads files or prints.
 """
 
 from __future__ import annotations
@@ -30,207 +25,17 @@ import numpy as np
 import numpy.typing as npt
 
 from riskshare.engine.events import EventBlock, FloatArray, IntArray
+from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import LayerTerms, Plan
 
 #: Relative size, against the event's loss, below which an amount is floating-point
 #: residue of an amount fully ceded, and counts as zero.
 RESIDUE = 1e-12
 
-IndexArray = npt.NDArray[np.intp]
-
 
 def clean_nets(nets: FloatArray, loss: FloatArray) -> None:
     """Set to zero, in place, the nets that are residue of an amount fully ceded."""
     np.copyto(nets, 0.0, where=np.abs(nets) <= RESIDUE * loss)
-
-
-#: The first rank from which the events of the longest years may be set apart.
-LONG_RANK = 32
-#: Set apart once a padded block of them is at most this many times their number.
-LONG_PADDING = 4
-
-
-class YearLayout:
-    """The events of consecutive years in rank-major order (see the module's docstring).
-
-    ``years`` lists the years that have events, most events first (ties in year
-    order); position ``p`` of the layout holds event ``perm[p]`` of the block. A year
-    with more than ``ranked`` events keeps its events beyond that rank together, in
-    time order, after all the ranks: the *long block*. Those years are worked as the
-    rows of one padded matrix (a running sum along each row is one ``cumsum``, event
-    by event in time order), so a year loss table with a few very long years costs a
-    step per rank up to ``ranked``, not one per event. ``ranked`` is the first rank from
-    :data:`LONG_RANK` at which the padded block is at most :data:`LONG_PADDING` times
-    the events it holds (or the longest year's count, where none is).
-    """
-
-    def __init__(self, year: IntArray | None, n_years: int, counts: IntArray | None = None) -> None:
-        """Lay out events whose years (non-decreasing) are ``year``, or that number ``counts``."""
-        if counts is None:
-            assert year is not None
-            counts = np.bincount(year, minlength=n_years)
-        self.n_years = n_years
-        self.n = n = int(counts.sum())
-        present = np.flatnonzero(counts)
-        by_count = np.argsort(-counts[present], kind="stable")
-        self.years: IndexArray = present[by_count]
-        sorted_counts = counts[self.years]
-        self.counts = sorted_counts
-        first = np.cumsum(counts) - counts  # index of each year's first event
-        year_first = first[self.years]
-        most = int(sorted_counts[0]) if n else 0
-        hist = np.bincount(sorted_counts, minlength=most + 1)
-        reaching = len(self.years) - np.cumsum(hist)[:most]  # years with more than r events
-        beyond = np.cumsum(reaching[::-1])[::-1]  # events of rank r or more
-        ranked = most
-        for r in range(LONG_RANK, most):
-            if int(reaching[r]) * (most - r) <= LONG_PADDING * int(beyond[r]):
-                ranked = r
-                break
-        self.ranked = ranked
-        self.sizes: list[int] = [int(m) for m in reaching[:ranked]]
-        self.offsets: list[int] = [0, *np.cumsum(self.sizes, dtype=np.intp).tolist()]
-        #: (start, size) of the run of each rank: the events of rank r of the first size years
-        self.runs = [(self.offsets[r], size) for r, size in enumerate(self.sizes)]
-        perm = np.empty(n, dtype=np.intp)
-        for r, (start, size) in enumerate(self.runs):
-            np.add(year_first[:size], r, out=perm[start : start + size])
-        # the long block: years 0 .. long - 1 (in ``years`` order), their events past
-        # rank ``ranked``, row after row, from layout position ``long_start``
-        self.long = long = int(reaching[ranked]) if ranked < most else 0
-        self.long_start = start = self.offsets[-1]
-        self.long_lengths = lengths = sorted_counts[:long] - ranked
-        self.long_cells = np.arange(most - ranked)[None, :] < lengths[:, None]
-        row_starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if long else lengths
-        self.long_firsts = start + row_starts  # each row's first position
-        within = np.arange(n - start) - np.repeat(row_starts, lengths)
-        perm[start:] = np.repeat(year_first[:long] + ranked, lengths) + within
-        self.perm = perm
-        self._inverse: IndexArray | None = None
-        self._last: IndexArray | None = None
-        self._year_of: IndexArray | None = None
-
-    @property
-    def last(self) -> IndexArray:
-        """The layout position of each year's last event."""
-        if self._last is None:
-            counts = np.minimum(self.counts, self.ranked)
-            starts = np.asarray(self.offsets, dtype=np.intp)
-            last = starts[np.maximum(counts - 1, 0)] + np.arange(len(self.years))
-            last[: self.long] = self.long_firsts + self.long_lengths - 1
-            self._last = last
-        return self._last
-
-    @property
-    def year_of(self) -> IndexArray:
-        """For each layout position, the position of its year in ``years``."""
-        if self._year_of is None:
-            year_of = np.empty(self.n, dtype=np.intp)
-            for start, size in self.runs:
-                year_of[start : start + size] = np.arange(size)
-            year_of[self.long_start :] = np.repeat(np.arange(self.long), self.long_lengths)
-            self._year_of = year_of
-        return self._year_of
-
-    # --- sums and shifts within each year ------------------------------------------
-
-    def cumsum(self, values: FloatArray, out: FloatArray) -> FloatArray:
-        """The running sum of ``values`` within each year, event by event in time order."""
-        offsets, sizes = self.offsets, self.sizes
-        if sizes:
-            np.add(values[: sizes[0]], 0.0, out=out[: sizes[0]])
-        for r in range(1, len(sizes)):
-            start, size = offsets[r], sizes[r]
-            previous = offsets[r - 1]
-            np.add(
-                out[previous : previous + size],
-                values[start : start + size],
-                out=out[start : start + size],
-            )
-        if self.long:
-            # each long year's row: its sum at rank ``ranked - 1``, then its events
-            rows = self._long_rows(values, out[offsets[-2] : offsets[-2] + self.long])
-            np.cumsum(rows, axis=-1, out=rows)
-            out[self.long_start :] = rows[..., 1:][..., self.long_cells]
-        return out
-
-    def previous(self, values: FloatArray, out: FloatArray) -> FloatArray:
-        """``values`` of the year's previous event; zero at each year's first event."""
-        offsets, sizes = self.offsets, self.sizes
-        if sizes:
-            out[: sizes[0]] = 0.0
-        for r in range(1, len(sizes)):
-            start, size = offsets[r], sizes[r]
-            out[start : start + size] = values[offsets[r - 1] : offsets[r - 1] + size]
-        if self.long:
-            start = self.long_start
-            out[start:] = values[start - 1 : -1]
-            out[self.long_firsts] = values[offsets[-2] : offsets[-2] + self.long]
-        return out
-
-    def year_sums(self, values: FloatArray, out: FloatArray | None = None) -> FloatArray:
-        """Each year's sum of ``values``, added event by event in time order (``years``
-        order): of a vector, or of each row of a matrix."""
-        shape = (*values.shape[:-1], len(self.years))
-        if out is None:
-            out = np.zeros(shape)
-        else:
-            out.fill(0.0)
-        for start, size in self.runs:
-            out[..., :size] += values[..., start : start + size]
-        if self.long:
-            rows = self._long_rows(values, out[..., : self.long])
-            sums = np.cumsum(rows, axis=-1)
-            out[..., : self.long] = sums[..., np.arange(self.long), self.long_lengths]
-        return out
-
-    def year_max(self, values: FloatArray) -> FloatArray:
-        """Each year's largest value (``years`` order)."""
-        out = np.array(values[: self.sizes[0]]) if self.sizes else np.zeros(0)
-        for start, size in self.runs[1:]:
-            np.maximum(out[:size], values[start : start + size], out=out[:size])
-        if self.long:
-            rows = np.full(self.long_cells.shape, -np.inf)
-            rows[self.long_cells] = values[self.long_start :]
-            np.maximum(out[: self.long], rows.max(axis=-1), out=out[: self.long])
-        return out
-
-    def _long_rows(self, values: FloatArray, first: FloatArray) -> FloatArray:
-        """The long block as rows (padded with zeros), each led by ``first``'s value."""
-        cells = self.long_cells
-        rows = np.zeros((*values.shape[:-1], *cells.shape[:-1], cells.shape[-1] + 1))
-        rows[..., 0] = first
-        rows[..., 1:][..., cells] = values[..., self.long_start :]
-        return rows
-
-    def year_any(self, flags: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-        """Whether some event of each year has its flag set (``years`` order)."""
-        out = np.zeros(len(self.years), dtype=bool)
-        out[self.year_of[np.flatnonzero(flags)]] = True
-        return out
-
-    def to_years(self, per_year: FloatArray, out: FloatArray | None = None) -> FloatArray:
-        """Values in ``years`` order spread over all the years (zero in years without
-        events): a vector, or each row of a matrix."""
-        if out is None:
-            out = np.zeros((*per_year.shape[:-1], self.n_years))
-        else:
-            out.fill(0.0)
-        if out.ndim == 1:
-            out[self.years] = per_year
-        else:  # row by row: numpy scatters along a last axis at half the speed
-            for row, values in zip(out, per_year, strict=True):
-                row[self.years] = values
-        return out
-
-    def to_events(self, values: FloatArray) -> FloatArray:
-        """Values in layout order put back in the block's event order (along the last axis)."""
-        if self._inverse is None:
-            self._inverse = np.empty_like(self.perm)
-            self._inverse[self.perm] = np.arange(self.n)
-        # Gathering through the inverse permutation is faster than scattering through it.
-        out: FloatArray = np.take(values, self._inverse, axis=-1)
-        return out
 
 
 @dataclass(frozen=True)
@@ -386,86 +191,131 @@ def allocate_laid_out(
     which of its layers pay what this plan's do (:func:`shared_layers`): those layers'
     payouts are copied, and only moved between the nets as the layer would move them.
     """
-    n = layout.n
-    n_layers, n_parties, n_present = len(plan.layers), len(plan.parties), len(layout.years)
-    event_bearer = plan.bearer[source] if n else np.zeros(0, dtype=np.int64)
-    single_bearer = int(event_bearer[0]) if n and np.all(event_bearer == event_bearer[0]) else -1
-    columns = np.arange(n) if single_bearer < 0 else None
-
-    nets = np.zeros((n_parties, n))
-    if single_bearer >= 0:
-        nets[single_bearer] = loss
-    else:
-        nets[event_bearer, columns] = loss
-    payouts = np.zeros((n_layers, n))
-    reinstated = np.zeros((n_layers, n))
-    year_end = np.zeros((n_layers, n_present))
-    limit_hit = np.zeros((n_layers, n_present), dtype=bool)
+    tower = _Tower(plan, layout, loss, source)
     traces: list[LayerTrace] = []
-    work = _Buffers(n)
-    residue: FloatArray | None = None  # RESIDUE × each event's loss, once a net: needs it
-
     for j, layer in enumerate(plan.layers[:layers]):
-        if layer.subject == "net" and residue is None:
-            residue = np.multiply(loss, RESIDUE)
         if reuse is not None and j < len(shared) and shared[j] and not trace:
-            payout = payouts[j]
-            np.copyto(payout, reuse.payouts[j])
-            np.copyto(reinstated[j], reuse.reinstated[j])
-            year_end[j] = reuse.year_end_aggregate[j]
-            limit_hit[j] = reuse.limit_hit[j]
-            nets[layer.party] += payout
-            _give_up(layer, plan, payout, nets, event_bearer, single_bearer, columns)
-            continue
-        subject = _subject(layer, loss, source, payouts, nets, work, residue)
-        occurrence = work.occurrence
+            tower.copy(j, layer, reuse)
+        else:
+            traced = tower.apply(j, layer, trace)
+            if traced is not None:
+                traces.append(traced)
+    return tower.laid_out(tuple(traces) if trace else None)
+
+
+class _Tower:
+    """A block's allocation as it is worked out, layer after layer, in place: each
+    party's nets (the bearer's losses at first), each layer's payouts and reinstated
+    payouts, and per year its aggregate at the last event and whether the limit was hit."""
+
+    def __init__(self, plan: Plan, layout: YearLayout, loss: FloatArray, source: IntArray) -> None:
+        n = layout.n
+        n_layers, n_present = len(plan.layers), len(layout.years)
+        self.plan, self.layout, self.loss, self.source = plan, layout, loss, source
+        self.bearer = plan.bearer[source] if n else np.zeros(0, dtype=np.int64)
+        single = n and np.all(self.bearer == self.bearer[0])
+        self.single_bearer = int(self.bearer[0]) if single else -1
+        self.columns = np.arange(n) if self.single_bearer < 0 else None
+        self.nets = np.zeros((len(plan.parties), n))
+        if self.single_bearer >= 0:
+            self.nets[self.single_bearer] = loss
+        else:
+            self.nets[self.bearer, self.columns] = loss
+        self.payouts = np.zeros((n_layers, n))
+        self.reinstated = np.zeros((n_layers, n))
+        self.year_end = np.zeros((n_layers, n_present))
+        self.limit_hit = np.zeros((n_layers, n_present), dtype=bool)
+        self.work = _Buffers(n)
+        self.residue: FloatArray | None = None  # RESIDUE × each event's loss, once needed
+
+    def copy(self, j: int, layer: LayerTerms, reuse: LaidOut) -> None:
+        """Layer ``j`` as another plan's allocation of the same events has it."""
+        payout = self.payouts[j]
+        np.copyto(payout, reuse.payouts[j])
+        np.copyto(self.reinstated[j], reuse.reinstated[j])
+        self.year_end[j] = reuse.year_end_aggregate[j]
+        self.limit_hit[j] = reuse.limit_hit[j]
+        self.pay(layer, payout)
+
+    def apply(self, j: int, layer: LayerTerms, trace: bool) -> LayerTrace | None:
+        """Apply layer ``j``'s terms to every event (``trace``: keep its working)."""
+        subject = self.subject(layer)
+        occurrence = self.occurrence(j, layer, subject)
+        before, after = self.aggregate(j, layer, occurrence, trace)
+        payout = self.payouts[j]
+        if layer.share != 1.0:
+            payout *= layer.share
+        self.pay(layer, payout)
+        if not trace:
+            return None
+        return LayerTrace(subject.copy(), occurrence.copy(), before.copy(), after.copy())
+
+    def subject(self, layer: LayerTerms) -> FloatArray:
+        """The amount the layer applies to, event by event."""
+        if layer.subject == "net" and self.residue is None:
+            self.residue = np.multiply(self.loss, RESIDUE)
+        return _subject(
+            layer, self.loss, self.source, self.payouts, self.nets, self.work, self.residue
+        )
+
+    def occurrence(self, j: int, layer: LayerTerms, subject: FloatArray) -> FloatArray:
+        """o = min(max(s − attachment, 0), limit), zero below the franchise; and the
+        years in which an event reached the limit (where no aggregate limit says when
+        the layer is exhausted)."""
+        occurrence = self.work.occurrence
         np.subtract(subject, layer.attachment, out=occurrence)
         below_franchise = subject < layer.franchise if layer.franchise > 0 else None
-        # read only where no aggregate limit says when the layer is exhausted
         if math.isfinite(layer.limit) and not math.isfinite(layer.aggregate_limit):
-            reached = np.greater_equal(occurrence, layer.limit, out=work.flags)
+            reached = np.greater_equal(occurrence, layer.limit, out=self.work.flags)
             if below_franchise is not None:
                 reached &= ~below_franchise
             if reached.any():
-                limit_hit[j] = layout.year_any(reached)
+                self.limit_hit[j] = self.layout.year_any(reached)
         _clip(occurrence, layer.limit)
         if below_franchise is not None:
             np.copyto(occurrence, 0.0, where=below_franchise)
-        payout = payouts[j]
-        if layer.has_aggregate:  # reinstatements set a finite aggregate limit
-            after = layout.cumsum(occurrence, work.after if not trace else np.empty(n))
-            np.subtract(after, layer.aggregate_attachment, out=after)
-            _clip(after, layer.aggregate_limit)
-            before = layout.previous(after, work.before if not trace else np.empty(n))
-            np.subtract(after, before, out=payout)
-            year_end[j] = after[layout.last]
-            if layer.reinstatements is not None:
-                cap = layer.reinstated_limit
-                capped_before = np.minimum(before, cap, out=work.spare)
-                np.minimum(after, cap, out=reinstated[j])
-                reinstated[j] -= capped_before
-        else:
-            np.copyto(payout, occurrence)
-            after = before = occurrence
-        if layer.share != 1.0:
-            payout *= layer.share
-        nets[layer.party] += payout
-        _give_up(layer, plan, payout, nets, event_bearer, single_bearer, columns)
-        if trace:
-            traces.append(
-                LayerTrace(subject.copy(), occurrence.copy(), before.copy(), after.copy())
-            )
+        return occurrence
 
-    return LaidOut(
-        layout=layout,
-        loss=loss,
-        payouts=payouts,
-        nets=nets,
-        reinstated=reinstated,
-        year_end_aggregate=year_end,
-        limit_hit=limit_hit,
-        traces=tuple(traces) if trace else None,
-    )
+    def aggregate(
+        self, j: int, layer: LayerTerms, occurrence: FloatArray, trace: bool
+    ) -> tuple[FloatArray, FloatArray]:
+        """The layer's payouts before its share, a = A − A_previous, into ``payouts[j]``,
+        with its reinstated payouts and each year's aggregate at its last event; returns
+        (A_previous, A) (both the occurrence where the layer has no aggregate terms)."""
+        payout = self.payouts[j]
+        if not layer.has_aggregate:  # reinstatements set a finite aggregate limit
+            np.copyto(payout, occurrence)
+            return occurrence, occurrence
+        layout, work = self.layout, self.work
+        after = layout.cumsum(occurrence, work.after if not trace else np.empty(layout.n))
+        np.subtract(after, layer.aggregate_attachment, out=after)
+        _clip(after, layer.aggregate_limit)
+        before = layout.previous(after, work.before if not trace else np.empty(layout.n))
+        np.subtract(after, before, out=payout)
+        self.year_end[j] = after[layout.last]
+        if layer.reinstatements is not None:
+            cap = layer.reinstated_limit
+            capped_before = np.minimum(before, cap, out=work.spare)
+            np.minimum(after, cap, out=self.reinstated[j])
+            self.reinstated[j] -= capped_before
+        return before, after
+
+    def pay(self, layer: LayerTerms, payout: FloatArray) -> None:
+        """Add ``payout`` to the layer's party and take it from its subject's owner."""
+        self.nets[layer.party] += payout
+        _give_up(layer, self.plan, payout, self.nets, self.bearer, self.single_bearer, self.columns)
+
+    def laid_out(self, traces: tuple[LayerTrace, ...] | None) -> LaidOut:
+        return LaidOut(
+            layout=self.layout,
+            loss=self.loss,
+            payouts=self.payouts,
+            nets=self.nets,
+            reinstated=self.reinstated,
+            year_end_aggregate=self.year_end,
+            limit_hit=self.limit_hit,
+            traces=traces,
+        )
 
 
 class _Buffers:

@@ -1,39 +1,58 @@
 """One block of years as a run needs it: drawn, laid out, allocated, checked, summarised.
 
-:mod:`riskshare.runs.simulation` keeps the general pieces (``events_of_block``,
-``allocate_block``, ``annual_series``, ``summarise_block``): ``bad_years`` builds on the
-first three, and the tests use them as the plain path. This module is the same work
-done the fast way, for the blocks of ``simulate``, ``compare`` and ``sweep``: the events
-never leave the rank-major layout of :class:`~riskshare.engine.allocation.YearLayout` (a
+The fast path, for the blocks of ``simulate``, ``compare`` and ``sweep``: the events
+never leave the rank-major layout of :class:`~riskshare.engine.layout.YearLayout` (a
 year's sums are added there event by event in time order, as ``np.bincount`` adds them
-in event order, so every annual series is the same to the bit), a block drawn once is
-allocated under every plan of a run, the annual series are written into reused
-matrices, and a block sends back only what the run merges: each series' moments and
-those of its values that can still enter the run's kept tail.
+in event order, so every annual series is the same to the bit as the plain path's), a
+block drawn once is allocated under every plan of a run, the annual series are written
+into reused matrices, and a block sends back only what the run merges: each series'
+moments and those of its values that can still enter the run's kept tail.
+
+The plain path (:func:`run_block`: :func:`events_of_block`, :func:`allocate_block`,
+:func:`summarise_block`) does the same work in event order, a block at a time; the
+tests hold the runs equal to it. Both name, check and count their series with
+:mod:`riskshare.engine.series`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from riskshare.engine.allocation import (
+    Allocation,
     LaidOut,
-    YearLayout,
+    allocate,
     allocate_laid_out,
     clean_nets,
     shared_layers,
 )
-from riskshare.engine.events import EventBlock, FloatArray, IntArray, draw_block, table_block
+from riskshare.engine.events import (
+    EventBlock,
+    FloatArray,
+    IntArray,
+    draw_block,
+    simulate_block,
+    table_block,
+)
+from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import Plan
-from riskshare.errors import RunError
+from riskshare.engine.premiums import charged_layers, party_costs
+from riskshare.engine.series import (
+    Floors,
+    SeriesKey,
+    annual_series,
+    block_series,
+    check_allocation,
+    check_balance,
+    clean_residue,
+    exhausted,
+    new_summaries,
+    threshold,
+)
 from riskshare.stats.summary import SeriesSummary
-
-#: A series' floor as the run knows it (None: none yet): values at or below stay home.
-Floors = Callable[[str], "float | None"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +68,8 @@ class BlockJob:
     rates: FloatArray | None = None  # each layer's reinstatement premium rate
     cost_inputs: bool = False  # send back what the costs need, for costs priced later
     event_sums: bool = True  # sum the priced layers' payouts over events
-    no_tail: frozenset[str] = frozenset()  # series whose tail the run derives from another
-    keys: frozenset[str] | None = None  # summarise only these series (None: all)
+    no_tail: frozenset[SeriesKey] = frozenset()  # series whose tail the run derives from another
+    keys: frozenset[SeriesKey] | None = None  # summarise only these series (None: all)
     keep_series: bool = False  # hand back the block's annual series (paired differences)
 
 
@@ -62,71 +81,13 @@ class BlockPart:
     max_abs_error: float
     exhausted: FloatArray  # per layer: years in which the layer was exhausted
     event_sums: FloatArray  # per layer: the sum of its payouts over events, in event order
-    summaries: dict[str, SeriesSummary] = field(default_factory=dict)
+    summaries: dict[SeriesKey, SeriesSummary] = field(default_factory=dict)
     cost_inputs: FloatArray | None = None  # (parties + charged layers, years): nets, reinstated
-    series: dict[str, FloatArray] | None = None  # the annual series, where the job keeps them
+    series: dict[SeriesKey, FloatArray] | None = None  # the annual series, where kept
 
     @classmethod
     def empty(cls, n_layers: int, events: int = 0) -> BlockPart:
         return cls(events, 0.0, np.zeros(n_layers), np.zeros(n_layers))
-
-
-def premium_flows(plan: Plan, premiums: FloatArray) -> FloatArray:
-    """Each party's annual premium outgo less income (subsidies included), before claims."""
-    flows = np.zeros(len(plan.parties))
-    for layer, premium in zip(plan.layers, premiums, strict=True):
-        if layer.premium_form is None:
-            continue
-        subsidised = sum(share for _, share in layer.subsidies)
-        flows[layer.payer] += premium * (1.0 - subsidised)
-        for party, share in layer.subsidies:
-            flows[party] += premium * share
-        flows[layer.party] -= premium
-    return flows
-
-
-def reinstatement_rates(plan: Plan, premiums: FloatArray) -> FloatArray:
-    """Per layer: reinstatement premium charged per unit of reinstated payout."""
-    return np.array(
-        [
-            layer.reinstatement_premium * premium / layer.limit
-            if layer.reinstatement_premium is not None and layer.premium_form is not None
-            else 0.0
-            for layer, premium in zip(plan.layers, premiums, strict=True)
-        ]
-    )
-
-
-def charged_layers(plan: Plan) -> list[int]:
-    """The layers that can charge reinstatement premiums."""
-    return [
-        j
-        for j, layer in enumerate(plan.layers)
-        if layer.reinstatement_premium is not None and layer.premium_form is not None
-    ]
-
-
-def cost_series(
-    plan: Plan,
-    party_years: list[FloatArray],
-    reinstated_years: dict[int, FloatArray],
-    flows: FloatArray,
-    rates: FloatArray,
-) -> dict[str, FloatArray]:
-    """Each party's annual cost (``cost:i``): its net, its premium flows and
-    reinstatement premiums; and each consortium member's share of it (``member_cost:k``)."""
-    costs = [annual + flows[i] for i, annual in enumerate(party_years)]
-    for j, rate in enumerate(rates):
-        if rate == 0.0:
-            continue
-        charged = rate * reinstated_years[j]
-        layer = plan.layers[j]
-        costs[layer.payer] += charged
-        costs[layer.party] -= charged
-    series = {f"cost:{i}": cost for i, cost in enumerate(costs)}
-    for k, member in enumerate(plan.members):
-        series[f"member_cost:{k}"] = member.share * costs[member.consortium]
-    return series
 
 
 def summary_of(
@@ -198,21 +159,14 @@ def _allocate_part(
 ) -> BlockPart:
     """One plan's share of a block; ``reuse``: another plan's allocation of each chunk
     and which of its layers this plan shares; ``kept`` collects this plan's."""
-    n_layers = len(plan.layers)
-    part = BlockPart.empty(n_layers, n_events)
-    priced = [
-        j
-        for j in range(n_layers if job.layers is None else job.layers)
-        if job.event_sums and plan.layers[j].premium_form == "loading"
-    ]
-    in_event_order = np.empty((len(priced), n_events))
+    part = BlockPart.empty(len(plan.layers), n_events)
+    sums = _EventSums(plan, job, n_events)
     rows = _Rows(plan, charged_layers(plan), n_years, job.keys) if job.summaries else None
     for number, chunk in enumerate(chunks):
-        layout, loss = chunk.layout, chunk.loss
         laid = allocate_laid_out(
             plan,
-            layout,
-            loss,
+            chunk.layout,
+            chunk.loss,
             chunk.source,
             layers=job.layers,
             reuse=reuse[0][number] if reuse is not None else None,
@@ -220,17 +174,37 @@ def _allocate_part(
         )
         if kept is not None:
             kept.append(laid)
-        if job.summaries:  # a pass for the premiums only sums payouts
+        if rows is not None:  # a pass for the premiums only sums payouts
             settle(plan, laid, first_year + chunk.start, job.tolerance, part)
-        for row, j in enumerate(priced):
-            in_event_order[row, chunk.offset + layout.perm] = laid.payouts[j]
-        if rows is not None:
             rows.add(laid, chunk.start, chunk.stop)
-    for row, j in enumerate(priced):
-        part.event_sums[j] = in_event_order[row].sum()
+        sums.add(laid, chunk.offset)
+    sums.into(part.event_sums)
     if rows is not None:
         _summarise(plan, job, rows, part, floors)
     return part
+
+
+class _EventSums:
+    """The sum over a block's events of each priced (``loading``) layer's payouts, taken
+    in event order (as a run's premiums are defined) from chunks in layout order."""
+
+    def __init__(self, plan: Plan, job: BlockJob, n_events: int) -> None:
+        computed = len(plan.layers) if job.layers is None else job.layers
+        self.priced = [
+            j
+            for j in range(computed)
+            if job.event_sums and plan.layers[j].premium_form == "loading"
+        ]
+        self.in_event_order = np.empty((len(self.priced), n_events))
+
+    def add(self, laid: LaidOut, offset: int) -> None:
+        """A chunk's payouts, whose first event is event ``offset`` of the block."""
+        for row, j in enumerate(self.priced):
+            self.in_event_order[row, offset + laid.layout.perm] = laid.payouts[j]
+
+    def into(self, event_sums: FloatArray) -> None:
+        for row, j in enumerate(self.priced):
+            event_sums[j] = self.in_event_order[row].sum()
 
 
 #: Years laid out and allocated at a time: about 20,000 events of the bundled
@@ -294,16 +268,16 @@ class _Rows:
     """A block's annual series, filled in chunk by chunk (only those a run reads)."""
 
     def __init__(
-        self, plan: Plan, charged: list[int], n_years: int, keys: frozenset[str] | None
+        self, plan: Plan, charged: list[int], n_years: int, keys: frozenset[SeriesKey] | None
     ) -> None:
         def wanted(kind: str) -> bool:
-            return keys is None or any(key.startswith(kind) for key in keys)
+            return keys is None or any(key.kind == kind for key in keys)
 
         self.plan, self.charged = plan, charged
         self.total = np.empty(n_years) if wanted("total") else None
         self.oep = np.empty(n_years) if wanted("oep") else None
         self.parties = np.empty((len(plan.parties), n_years))
-        self.layers = np.empty((len(plan.layers), n_years)) if wanted("layer:") else None
+        self.layers = np.empty((len(plan.layers), n_years)) if wanted("layer") else None
         self.reinstated = np.empty((len(charged), n_years))
 
     def add(self, laid: LaidOut, start: int, stop: int) -> None:
@@ -329,74 +303,104 @@ def settle(plan: Plan, laid: LaidOut, first_year: int, tolerance: float, part: B
     """Clean a chunk's nets of residue, check its balance event by event and count the
     layers it exhausted, into ``part``."""
     clean_nets(laid.nets, laid.loss)
-    part.max_abs_error = max(part.max_abs_error, _check_balance(laid, first_year, tolerance))
-    part.exhausted += _exhausted(plan, laid)
+    layout = laid.layout
 
+    def year_of(event: int) -> int:
+        return first_year + int(layout.years[layout.year_of[event]]) + 1
 
-def _check_balance(laid: LaidOut, first_year: int, tolerance: float) -> float:
-    """The largest imbalance of an event; a :class:`RunError` beyond rounding."""
-    loss, nets, layout = laid.loss, laid.nets, laid.layout
-    if len(loss) == 0:
-        return 0.0
-    scale = np.maximum(loss, 1.0)
-    error = np.abs(nets.sum(axis=0) - loss)
-    worst = int(np.argmax(error / scale))
-    if error[worst] > tolerance * scale[worst]:
-        year = first_year + int(layout.years[layout.year_of[worst]]) + 1
-        raise RunError(
-            f"balance check failed: in year {year}, the parties' nets add up to "
-            f"{nets[:, worst].sum()!r} for a loss of {loss[worst]!r}"
-        )
-    lowest = nets.min(axis=0)
-    if np.any(lowest < -tolerance * scale):
-        event = int(np.argmin(lowest / scale))
-        year = first_year + int(layout.years[layout.year_of[event]]) + 1
-        raise RunError(
-            f"balance check failed: a party's net is below zero ({lowest[event]!r}) in year {year}"
-        )
-    return float(error.max())
-
-
-def _exhausted(plan: Plan, laid: LaidOut) -> FloatArray:
-    counts = np.zeros(len(plan.layers))
-    idle = laid.layout.n_years - len(laid.layout.years)  # years without events
-    for j, layer in enumerate(plan.layers):
-        if math.isfinite(layer.aggregate_limit):
-            reached = np.count_nonzero(laid.year_end_aggregate[j] >= layer.aggregate_limit)
-            counts[j] = reached + (idle if layer.aggregate_limit <= 0.0 else 0)
-        elif math.isfinite(layer.limit):
-            counts[j] = np.count_nonzero(laid.limit_hit[j])
-    return counts
+    error = check_balance(laid.loss, laid.nets, tolerance, year_of)
+    part.max_abs_error = max(part.max_abs_error, error)
+    idle = layout.n_years - len(layout.years)  # years without events
+    part.exhausted += exhausted(plan, laid.year_end_aggregate, laid.limit_hit, idle)
 
 
 def _summarise(plan: Plan, job: BlockJob, rows: _Rows, part: BlockPart, floors: Floors) -> None:
-    series: dict[str, FloatArray] = {}
-    if rows.total is not None:
-        series["total"] = rows.total
-    if rows.oep is not None:
-        series["oep"] = rows.oep
     party_years = list(rows.parties)
-    for i, annual in enumerate(party_years):
-        series[f"party:{i}"] = annual
-    for k, member in enumerate(plan.members):
-        series[f"member:{k}"] = member.share * party_years[member.consortium]
-    if rows.layers is not None:
-        for j, annual in enumerate(rows.layers):
-            series[f"layer:{j}"] = annual
     if job.cost_inputs:
         part.cost_inputs = np.concatenate((rows.parties, rows.reinstated))
+    costs = None
     if job.flows is not None and job.rates is not None:
         reinstated_years = dict(zip(rows.charged, rows.reinstated, strict=True))
-        series |= cost_series(plan, party_years, reinstated_years, job.flows, job.rates)
+        costs = party_costs(plan, party_years, reinstated_years, job.flows, job.rates)
+    series = block_series(
+        plan, party_years, total=rows.total, oep=rows.oep, layers=rows.layers, costs=costs
+    )
     if job.keep_series:
         part.series = series
-    budgets = {f"party:{i}": budget for i, budget in enumerate(plan.budgets)}
     for key, values in series.items():
         if job.keys is None or key in job.keys:
             part.summaries[key] = summary_of(
                 values,
                 job.keep,
-                threshold=budgets.get(key),
+                threshold=threshold(plan, key),
                 tail=key not in job.no_tail,
                 above=floors(key),
             )
+
+
+# --- the plain path: a block at a time, in event order ----------------------------------
+
+
+@dataclass
+class BlockResult:
+    """What one block contributes to a run, on the plain path; blocks merged in order."""
+
+    summaries: dict[SeriesKey, SeriesSummary]
+    events: int
+    max_abs_error: float
+    exhausted: FloatArray  # per layer: years in which the layer was exhausted
+
+    def merge(self, other: BlockResult) -> None:
+        for key, summary in self.summaries.items():
+            summary.merge(other.summaries[key])
+        self.events += other.events
+        self.max_abs_error = max(self.max_abs_error, other.max_abs_error)
+        self.exhausted += other.exhausted
+
+
+def events_of_block(plan: Plan, seed: int, block: int, first_year: int, n_years: int) -> EventBlock:
+    """The events of one block, drawn or read from the events file."""
+    if plan.table is not None and plan.table_sources is not None:
+        return table_block(plan.table, plan.table_sources, first_year, n_years)
+    return simulate_block(list(plan.samplers), seed, block, first_year, n_years)
+
+
+def allocate_block(
+    plan: Plan, seed: int, block: int, first_year: int, n_years: int, tolerance: float
+) -> tuple[Allocation, float]:
+    """Draw and allocate one block of years; check its balance and return the largest error."""
+    allocation = allocate(plan, events_of_block(plan, seed, block, first_year, n_years))
+    clean_residue(allocation)
+    return allocation, check_allocation(allocation, tolerance)
+
+
+def run_block(
+    plan: Plan,
+    seed: int,
+    block: int,
+    first_year: int,
+    n_years: int,
+    keep: int,
+    premiums: FloatArray | None,
+    *,
+    tolerance: float,
+) -> BlockResult:
+    """Draw, allocate, check and summarise one block of years."""
+    allocation, error = allocate_block(plan, seed, block, first_year, n_years, tolerance)
+    return summarise_block(plan, allocation, error, keep, premiums)
+
+
+def summarise_block(
+    plan: Plan,
+    allocation: Allocation,
+    error: float,
+    keep: int,
+    premiums: FloatArray | None,
+) -> BlockResult:
+    """Summarise one allocated and checked block."""
+    series = annual_series(plan, allocation, premiums)
+    summaries = new_summaries(plan, keep, premiums is not None)
+    for key, summary in summaries.items():
+        summary.add(series[key])
+    counts = exhausted(plan, allocation.year_end_aggregate, allocation.limit_hit)
+    return BlockResult(summaries, len(allocation.block), error, counts)

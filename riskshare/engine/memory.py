@@ -16,9 +16,17 @@ A run's memory is a few fixed parts (see docs/performance.md):
 A ``compare`` or ``sweep`` runs several plans on one draw of each block: the block's
 events once, each plan's annual series, tails and costs' inputs.
 
+The sizes of the kept tails and of the costs' inputs, and the budgets that decide where
+a run keeps them (:data:`WORKER_TAILS_BYTES`, :data:`COST_CACHE_BYTES`), are set here:
+:mod:`riskshare.engine.passes` and :mod:`riskshare.engine.schedule` read them, and the
+estimate counts what they will keep.
+
 :func:`check` compares the estimate with the memory the machine (or its container) has
 available and, where the run would not fit, raises a :class:`RunError` that says what
 to change instead of letting the system kill the run part way.
+
+Imports riskshare.engine.events, plan and premiums, and riskshare.stats: nothing that
+runs a block.
 """
 
 from __future__ import annotations
@@ -31,12 +39,12 @@ from pathlib import Path
 import numpy as np
 
 from riskshare.engine.events import BLOCK_YEARS
-from riskshare.engine.passes import tail_bytes, tails_in_workers
 from riskshare.engine.plan import Plan
-from riskshare.engine.schedule import COST_CACHE_BYTES, caches_costs
+from riskshare.engine.premiums import charged_layers
 from riskshare.errors import RunError
 from riskshare.model.scenario import Scenario
 from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, tail_size
+from riskshare.stats.tails import key_bits
 
 MB = 2**20
 #: An interpreter with numpy and riskshare loaded; a forked worker shares most of it.
@@ -46,6 +54,37 @@ WORKER_BYTES = 40 * MB
 EVENT_BYTES = 64
 #: Part of the available memory a run may plan to use.
 HEADROOM = 0.9
+#: Largest size of the tails the workers keep between them (an estimate, see tail_bytes).
+WORKER_TAILS_BYTES = 512 * 2**20
+#: Largest size of the costs' inputs the workers keep for costs priced after a pass.
+COST_CACHE_BYTES = 256 * 2**20
+
+
+def tail_bytes(plan: Plan, years: int, keep: int | None = None) -> int:
+    """Memory the kept tails of one plan's run take, at most, keeping ``keep`` values a
+    series (default: ``simulate``'s ``tail_size(years)``)."""
+    series = 2 + 2 * len(plan.parties) + len(plan.layers)  # the rest derive their tails
+    full = tail_size(years)
+    value = 6 if key_bits(full) == 16 else 8  # long runs' tails are packed
+    return value * series * (full if keep is None else keep)
+
+
+def tails_in_workers(tails: int, workers: int) -> bool:
+    """Whether each worker keeps the tails of its blocks (``tails`` bytes in all, see
+    :func:`tail_bytes`), or sends them block by block for the run to keep."""
+    return workers <= 1 or workers * tails <= WORKER_TAILS_BYTES
+
+
+def cost_cache_bytes(plan: Plan, years: int) -> int:
+    """Memory the costs' inputs of a run of ``years`` years take."""
+    return 8 * years * (len(plan.parties) + len(charged_layers(plan)))
+
+
+def caches_costs(plans: Sequence[Plan], years: int, paired: bool) -> int:
+    """The bytes of costs' inputs a run keeps to price its premiums in its one pass; 0
+    where it prices them in a pass of their own first (or has none to price)."""
+    cache = sum(cost_cache_bytes(plan, years) for plan in plans if plan.needs_loading_pass)
+    return 0 if paired or cache > COST_CACHE_BYTES else cache
 
 
 @dataclass(frozen=True)
@@ -150,20 +189,15 @@ def available() -> int | None:
     return min(found) if found else None
 
 
-def check(
-    scenario: Scenario,
-    plans: Sequence[Plan],
-    years: int,
-    workers: int,
-    tail_share: float = RETURN_PERIOD_TAIL_SHARE,
-    paired: bool = False,
-) -> Estimate:
-    """The run's :func:`estimate`; a :class:`RunError` saying what to change where it
+#: A run's :func:`estimate` for a number of years and of workers (the run's own, or
+#: fewer, to say what would fit).
+Need = Callable[[int, int], Estimate]
+
+
+def check(need: Need, years: int, workers: int, scenarios: int = 1) -> Estimate:
+    """The estimate of a run of ``years`` years on ``workers`` processes (of ``scenarios``
+    scenarios on the same events); a :class:`RunError` saying what to change where it
     cannot fit."""
-
-    def need(years: int, workers: int) -> Estimate:
-        return estimate(scenario, plans, years, workers, tail_share, paired)
-
     found = need(years, workers)
     have = available()
     if have is None or found.total <= HEADROOM * have:
@@ -176,8 +210,8 @@ def check(
         advice.append(f"run at most about {fitting:,} years")
     advice.append("run it on a machine with more memory")
     what = f"a run of {years:,} years"
-    if len(plans) > 1:
-        what += f" of {len(plans)} scenarios"
+    if scenarios > 1:
+        what += f" of {scenarios} scenarios"
     raise RunError(
         f"{what} on {workers} worker{'s' if workers != 1 else ''} needs "
         f"about {_size(found.total)} ({found.describe()}), and only {_size(have)} is "
@@ -206,4 +240,15 @@ def _size(count: int) -> str:
     return f"{count / 10**6:,.0f} MB"
 
 
-__all__ = ["COST_CACHE_BYTES", "Estimate", "available", "check", "estimate"]
+__all__ = [
+    "COST_CACHE_BYTES",
+    "WORKER_TAILS_BYTES",
+    "Estimate",
+    "Need",
+    "available",
+    "caches_costs",
+    "check",
+    "estimate",
+    "tail_bytes",
+    "tails_in_workers",
+]

@@ -1,9 +1,10 @@
 """One pass over a run's blocks, on workers that keep their share of it between calls.
 
 A pass runs every block of a run under one or more *lanes*: a plan, the job each of
-its blocks is given (:class:`~riskshare.engine.block.BlockJob`) and the summaries its blocks
-merge into. ``simulate`` has one lane; ``compare`` and ``sweep`` one per scenario or
-grid point, all on the same events, each block drawn once (:func:`blocks.run_parts`).
+its blocks is given (:class:`~riskshare.engine.block.BlockJob`) and the summaries its
+blocks merge into. ``simulate`` has one lane; ``compare`` and ``sweep`` one per scenario
+or grid point, all on the same events, each block drawn once
+(:func:`~riskshare.engine.block.run_parts`).
 
 A block's events live only while a worker summarises it; the run keeps each series'
 moments and kept tail (:mod:`riskshare.stats.summary`), so its memory depends on the block
@@ -12,10 +13,10 @@ of workers (:mod:`riskshare.engine.workers`). Moments are merged strictly in blo
 (floating-point sums: the order matters); tails are multisets, the same whatever
 order they are merged in, so each worker merges the tails of the blocks it ran and
 hands its merged tails over at the end, series by series. Where the workers' tails
-together would take more than :data:`WORKER_TAILS_BYTES`, the workers send each
-block's candidates instead and the run keeps one merged tail. Either way every
-series' floor is published in shared memory, and a block sends or keeps only the
-values above the highest floor known.
+together would take more than :data:`~riskshare.engine.memory.WORKER_TAILS_BYTES`, the
+workers send each block's candidates instead and the run keeps one merged tail. Either
+way every series' floor is published in shared memory, and a block sends or keeps only
+the values above the highest floor known.
 """
 
 from __future__ import annotations
@@ -27,52 +28,28 @@ from typing import Any
 
 import numpy as np
 
-from riskshare.engine.block import (
-    BlockJob,
-    BlockPart,
-    charged_layers,
-    cost_series,
-    run_parts,
-    summary_of,
-)
+from riskshare.engine.block import BlockJob, BlockPart, run_parts, summary_of
 from riskshare.engine.events import FloatArray
+from riskshare.engine.memory import tail_bytes, tails_in_workers
 from riskshare.engine.plan import Plan
+from riskshare.engine.premiums import Priced, charged_layers
+from riskshare.engine.series import SeriesKey, cost_series
 from riskshare.engine.workers import Handler, Workers, shared_floats, worker_number
-from riskshare.stats.summary import SeriesSummary, tail_size
-from riskshare.stats.tails import key_bits
-
-#: Largest size of the tails the workers keep between them (an estimate, see tail_bytes).
-WORKER_TAILS_BYTES = 512 * 2**20
+from riskshare.stats.summary import SeriesSummary
 
 Report = Callable[[float], None]
-Priced = tuple[FloatArray, FloatArray]  # each party's premium flows, each layer's rate
 #: In a worker: a block's index and each plan's annual series of it -> what the run keeps
 #: of them (paired differences, say), handed to the matching :data:`Paired`.
-Pairing = Callable[[int, list[dict[str, FloatArray]]], Any]
+Pairing = Callable[[int, list[dict[SeriesKey, FloatArray]]], Any]
 #: Here: what :data:`Pairing` made of each block, block after block in block order.
 Paired = Callable[[int, Any], None]
-
-
-def tail_bytes(plan: Plan, years: int, keep: int | None = None) -> int:
-    """Memory the kept tails of one plan's run take, at most, keeping ``keep`` values a
-    series (default: ``simulate``'s ``tail_size(years)``)."""
-    series = 2 + 2 * len(plan.parties) + len(plan.layers)  # the rest derive their tails
-    full = tail_size(years)
-    value = 6 if key_bits(full) == 16 else 8  # long runs' tails are packed
-    return value * series * (full if keep is None else keep)
-
-
-def tails_in_workers(tails: int, workers: int) -> bool:
-    """Whether each worker keeps the tails of its blocks (``tails`` bytes in all, see
-    :func:`tail_bytes`), or sends them block by block for the run to keep."""
-    return workers <= 1 or workers * tails <= WORKER_TAILS_BYTES
 
 
 @dataclass
 class Streamed:
     """What a run's blocks add up to."""
 
-    summaries: dict[str, SeriesSummary]
+    summaries: dict[SeriesKey, SeriesSummary]
     premiums: FloatArray | None
     events: int = 0
     max_abs_error: float = 0.0
@@ -98,11 +75,11 @@ class Lane:
 
     plan: Plan
     job: BlockJob
-    summaries: dict[str, SeriesSummary]
+    summaries: dict[SeriesKey, SeriesSummary]
 
 
 Parts = list[BlockPart | None]  # a block's part under each lane (None: nothing of it)
-Key = tuple[int, str]  # a lane and one of its series
+Key = tuple[int, SeriesKey]  # a lane and one of its series
 
 
 class Pass:
@@ -133,7 +110,7 @@ class Pass:
 
     # --- in the workers ---------------------------------------------------------------
 
-    def floor(self, lane: int, key: str) -> float | None:
+    def floor(self, lane: int, key: SeriesKey) -> float | None:
         """The highest floor any worker, or the run, has published for a lane's series."""
         slot = self.slot.get((lane, key))
         if slot is None:
@@ -165,7 +142,7 @@ class Pass:
         return list[BlockPart | None](parts), paired
 
     def costs(
-        self, given: tuple[dict[int, Priced], dict[int, frozenset[str]]]
+        self, given: tuple[dict[int, Priced], dict[int, frozenset[SeriesKey]]]
     ) -> list[tuple[int, Parts]]:
         """Each kept block's cost summaries, the premiums being known."""
         priced, no_tail = given
@@ -214,7 +191,7 @@ class Pass:
             combined[key] = own
         return combined
 
-    def _keep(self, lane: int, summaries: dict[str, SeriesSummary]) -> None:
+    def _keep(self, lane: int, summaries: dict[SeriesKey, SeriesSummary]) -> None:
         row = worker_number()
         for name, block in summaries.items():
             key = (lane, name)
@@ -233,41 +210,12 @@ class Pass:
         progress: Callable[[int], None],
         price: Callable[[Lane, Streamed], Priced] | None = None,
     ) -> list[Streamed]:
-        results = [
-            Streamed(
-                summaries=lane.summaries,
-                premiums=None,
-                exhausted=np.zeros(len(lane.plan.layers)),
-                event_sums=np.zeros(len(lane.plan.layers)),
-            )
-            for lane in self.lanes
-        ]
-        waiting: dict[int, tuple[Parts, Any]] = {}
-        following = [0]
-
-        def receive(index: int, parts: Parts, paired: Any = None) -> None:
-            if not self.local:
-                for at, part in enumerate(parts):
-                    if part is not None:
-                        self._merge_tails(at, part.summaries)
-            waiting[index] = (parts, paired)
-            while following[0] in waiting:
-                ready, extra = waiting.pop(following[0])
-                for lane, result, part in zip(self.lanes, results, ready, strict=True):
-                    if part is None:
-                        continue
-                    for key, block in part.summaries.items():
-                        lane.summaries[key].merge_moments(block)
-                    result.events += part.events
-                    result.max_abs_error = max(result.max_abs_error, part.max_abs_error)
-                    result.exhausted += part.exhausted
-                    result.event_sums += part.event_sums
-                if self.pairing is not None and extra is not None:
-                    self.pairing[1](following[0], extra)
-                following[0] += 1
+        """Every block under every lane, merged in block order; then, with ``price``,
+        the costs of the lanes whose premiums the blocks priced; then the tails."""
+        merged = _InOrder(self)
 
         def block_done(index: int, answer: tuple[Parts, Any]) -> None:
-            receive(index, *answer)
+            merged.receive(index, *answer)
             progress(self.spans[index][1])
 
         handlers: dict[str, Handler] = {
@@ -278,20 +226,29 @@ class Pass:
         }
         with Workers(min(self.workers, len(self.spans)), handlers) as pool:
             pool.map("block", list(range(len(self.spans))), block_done)
-            later = [at for at, lane in enumerate(self.lanes) if lane.job.cost_inputs]
-            if price is not None and later:
-                priced = {at: price(self.lanes[at], results[at]) for at in later}
-                no_tail = {
-                    at: frozenset(k for k, s in self.lanes[at].summaries.items() if s.derived)
-                    for at in later
-                }
-                following[0] = 0
-                for answers in pool.each("costs", (priced, no_tail)):
-                    for index, parts in answers:
-                        receive(index, parts)
+            if price is not None:
+                self._price_later(pool, price, merged)
             if self.local:
                 self._collect(pool, sum(n for _, n in self.spans))
-        return results
+        return merged.results
+
+    def _price_later(
+        self, pool: Workers, price: Callable[[Lane, Streamed], Priced], merged: _InOrder
+    ) -> None:
+        """Price the premiums of the lanes that kept their costs' inputs, now that their
+        payouts are summed, and merge each kept block's costs, in block order."""
+        later = [at for at, lane in enumerate(self.lanes) if lane.job.cost_inputs]
+        if not later:
+            return
+        priced = {at: price(self.lanes[at], merged.results[at]) for at in later}
+        no_tail = {
+            at: frozenset(k for k, s in self.lanes[at].summaries.items() if s.derived)
+            for at in later
+        }
+        merged.restart()
+        for answers in pool.each("costs", (priced, no_tail)):
+            for index, parts in answers:
+                merged.receive(index, parts)
 
     def _collect(self, pool: Workers, years: int) -> None:
         """Merge the workers' tails, each series in one worker, all workers at once."""
@@ -314,7 +271,9 @@ class Pass:
             for (at, name), tail in combined.items():
                 self.lanes[at].summaries[name].adopt_tail(tail)
 
-    def _merge_tails(self, lane: int, summaries: dict[str, SeriesSummary]) -> None:
+    def merge_tails(self, lane: int, summaries: dict[SeriesKey, SeriesSummary]) -> None:
+        """Merge a block's tails into the run's own, where the run keeps them, and
+        publish the new floors."""
         row = len(self.floors) - 1
         for name, block in summaries.items():
             merged = self.lanes[lane].summaries[name]
@@ -322,3 +281,51 @@ class Pass:
             block.forget_tail()
             if merged.floor is not None:
                 self.floors[row, self.slot[(lane, name)]] = merged.floor
+
+
+class _InOrder:
+    """A pass's blocks as they arrive, in any order, merged strictly in block order (the
+    moments: floating-point sums; the tails, where the run keeps them, as they come)."""
+
+    def __init__(self, run: Pass) -> None:
+        self.run = run
+        self.results = [
+            Streamed(
+                summaries=lane.summaries,
+                premiums=None,
+                exhausted=np.zeros(len(lane.plan.layers)),
+                event_sums=np.zeros(len(lane.plan.layers)),
+            )
+            for lane in run.lanes
+        ]
+        self.waiting: dict[int, tuple[Parts, Any]] = {}
+        self.following = 0  # the next block to merge
+
+    def restart(self) -> None:
+        """Merge from the first block again (the costs priced after a pass)."""
+        self.following = 0
+
+    def receive(self, index: int, parts: Parts, paired: Any = None) -> None:
+        run = self.run
+        if not run.local:
+            for at, part in enumerate(parts):
+                if part is not None:
+                    run.merge_tails(at, part.summaries)
+        self.waiting[index] = (parts, paired)
+        while self.following in self.waiting:
+            ready, extra = self.waiting.pop(self.following)
+            self._merge(ready)
+            if run.pairing is not None and extra is not None:
+                run.pairing[1](self.following, extra)
+            self.following += 1
+
+    def _merge(self, parts: Parts) -> None:
+        for lane, result, part in zip(self.run.lanes, self.results, parts, strict=True):
+            if part is None:
+                continue
+            for key, block in part.summaries.items():
+                lane.summaries[key].merge_moments(block)
+            result.events += part.events
+            result.max_abs_error = max(result.max_abs_error, part.max_abs_error)
+            result.exhausted += part.exhausted
+            result.event_sums += part.event_sums

@@ -13,7 +13,14 @@ import numpy as np
 from riskshare.engine.events import IntArray, SourceSampler
 from riskshare.errors import Problem, ScenarioError
 from riskshare.model.checks import subject_owner
-from riskshare.model.scenario import EventTable, Premium, Scenario, SubjectKind, parse_subject
+from riskshare.model.scenario import (
+    EventTable,
+    Layer,
+    Premium,
+    Scenario,
+    SubjectKind,
+    parse_subject,
+)
 
 
 @dataclass(frozen=True)
@@ -47,16 +54,6 @@ class LayerTerms:
         if self.reinstatements is None:
             return 0.0
         return self.reinstatements * self.limit
-
-    def premium_for(self, expected_payout: float) -> float:
-        """The annual premium, given the layer's simulated expected payout."""
-        if self.premium_form is None:
-            return 0.0
-        if self.premium_form == "amount":
-            return self.premium_value
-        if self.premium_form == "rate_on_line":
-            return self.premium_value * self.limit
-        return (1.0 + self.premium_value) * expected_payout
 
 
 @dataclass(frozen=True)
@@ -124,30 +121,46 @@ def compile_plan(scenario: Scenario) -> Plan:
     bearer = np.array(
         [party_index[b] if b is not None else residual for b in bearers.values()], dtype=np.int64
     )
+    layers = _layers(scenario, party_index, source_index)
+    members = tuple(
+        Member(party_index[name], member, share)
+        for name, party in scenario.parties.items()
+        for member, share in (party.members or {}).items()
+    )
+    table = scenario.event_table
+    samplers = tuple(
+        SourceSampler(s.frequency.sampler(), s.severity.sampler()) for s in scenario.events or []
+    )
+    return Plan(
+        parties=parties,
+        members=members,
+        sources=sources,
+        bearer=bearer,
+        residual=residual,
+        layers=layers,
+        samplers=samplers,
+        table=table,
+        table_sources=_table_sources(table, source_index) if table is not None else None,
+        budgets=tuple(p.budget for p in scenario.parties.values()),
+    )
+
+
+def _layers(
+    scenario: Scenario, party_index: dict[str, int], source_index: dict[str, int]
+) -> tuple[LayerTerms, ...]:
+    """Each layer's terms in the order written, its party, subject and payer as indices."""
     layer_index: dict[str, int] = {}
     layers: list[LayerTerms] = []
     for layer in scenario.layers:
         kind, name = parse_subject(layer.from_)
-        if kind == "source":
-            index = source_index[name or ""]
-        elif kind == "layer":
-            index = layer_index[name or ""]
-        elif kind == "net":
-            index = party_index[name or ""]
-        else:
-            index = -1
+        indices = {"source": source_index, "layer": layer_index, "net": party_index}.get(kind)
         premium = layer.premium
-        payer = -1
-        if premium is not None:
-            owners = subject_owner(scenario, layer)
-            named = premium.payer or (next(iter(owners)) if len(owners) == 1 else None)
-            payer = party_index[named] if named is not None else -1
         layers.append(
             LayerTerms(
                 name=layer.name,
                 party=party_index[layer.party],
                 subject=kind,
-                subject_index=index,
+                subject_index=indices[name or ""] if indices is not None else -1,
                 attachment=layer.attachment,
                 limit=layer.limit,
                 franchise=layer.franchise or 0.0,
@@ -158,37 +171,29 @@ def compile_plan(scenario: Scenario) -> Plan:
                 reinstatement_premium=layer.reinstatement_premium,
                 premium_form=premium.form if premium is not None else None,
                 premium_value=_premium_value(premium),
-                payer=payer,
+                payer=_payer(scenario, layer, party_index),
                 subsidies=tuple((party_index[s.party], s.share) for s in layer.subsidies),
             )
         )
         layer_index[layer.name] = len(layers) - 1
-    members = tuple(
-        Member(party_index[name], member, share)
-        for name, party in scenario.parties.items()
-        for member, share in (party.members or {}).items()
-    )
-    table = scenario.event_table
-    table_sources = None
-    if table is not None:
-        names, codes = np.unique(np.asarray(table.source, dtype=object), return_inverse=True)
-        lookup = np.array([source_index[str(n)] for n in names], dtype=np.int64)
-        table_sources = lookup[codes.reshape(-1)] if len(names) else np.zeros(0, dtype=np.int64)
-    samplers = tuple(
-        SourceSampler(s.frequency.sampler(), s.severity.sampler()) for s in scenario.events or []
-    )
-    return Plan(
-        parties=parties,
-        members=members,
-        sources=sources,
-        bearer=bearer,
-        residual=residual,
-        layers=tuple(layers),
-        samplers=samplers,
-        table=table,
-        table_sources=table_sources,
-        budgets=tuple(p.budget for p in scenario.parties.values()),
-    )
+    return tuple(layers)
+
+
+def _payer(scenario: Scenario, layer: Layer, party_index: dict[str, int]) -> int:
+    """The party that pays the layer's premium: as named, or the one owner of its
+    subject; -1 where it has no premium or nobody can be named."""
+    if layer.premium is None:
+        return -1
+    owners = subject_owner(scenario, layer)
+    named = layer.premium.payer or (next(iter(owners)) if len(owners) == 1 else None)
+    return party_index[named] if named is not None else -1
+
+
+def _table_sources(table: EventTable, source_index: dict[str, int]) -> IntArray:
+    """Each events_file row's source index."""
+    names, codes = np.unique(np.asarray(table.source, dtype=object), return_inverse=True)
+    lookup = np.array([source_index[str(n)] for n in names], dtype=np.int64)
+    return lookup[codes.reshape(-1)] if len(names) else np.zeros(0, dtype=np.int64)
 
 
 def _premium_value(premium: Premium | None) -> float:

@@ -3,8 +3,9 @@
 :mod:`riskshare.engine.passes` runs the blocks and merges them; this module decides what a run
 asks of its blocks. Priced (``loading``) premiums need every block's payouts before any
 cost is known. Where the costs' inputs (each party's annual net and each charged layer's
-annual reinstated amount) fit in :data:`COST_CACHE_BYTES`, each worker keeps those of
-its blocks and sums their costs once the premiums are known: one pass. Otherwise (or
+annual reinstated amount) fit in :data:`~riskshare.engine.memory.COST_CACHE_BYTES`, each
+worker keeps those of its blocks and sums their costs once the premiums are known: one
+pass. Otherwise (or
 where a comparison pairs every series of a block), a first, cheaper pass runs the layers
 up to the last priced one, and a second pass runs everything. Series that are a monotone
 image of another (a member's share, a cost that is a net plus a fixed premium flow) take
@@ -18,42 +19,25 @@ from dataclasses import replace
 
 import numpy as np
 
-from riskshare.engine.block import (
-    BlockJob,
-    charged_layers,
-    premium_flows,
-    reinstatement_rates,
-)
+from riskshare.engine.block import BlockJob
 from riskshare.engine.events import FloatArray
+from riskshare.engine.memory import caches_costs
 from riskshare.engine.passes import (
     Lane,
     Paired,
     Pairing,
     Pass,
-    Priced,
     Report,
     Streamed,
     YearsDone,
 )
 from riskshare.engine.plan import Plan
+from riskshare.engine.premiums import Priced, cost_terms, premiums_for
+from riskshare.engine.series import SeriesKey
 from riskshare.stats.summary import SeriesSummary
 
-#: Largest size of the costs' inputs the workers keep for costs priced after a pass.
-COST_CACHE_BYTES = 256 * 2**20
 #: Makes a run's summaries of one plan: with cost series (True) or without.
-Summaries = Callable[[bool], dict[str, SeriesSummary]]
-
-
-def cost_cache_bytes(plan: Plan, years: int) -> int:
-    """Memory the costs' inputs of a run of ``years`` years take."""
-    return 8 * years * (len(plan.parties) + len(charged_layers(plan)))
-
-
-def caches_costs(plans: Sequence[Plan], years: int, paired: bool) -> int:
-    """The bytes of costs' inputs a run keeps to price its premiums in its one pass; 0
-    where it prices them in a pass of their own first (or has none to price)."""
-    cache = sum(cost_cache_bytes(plan, years) for plan in plans if plan.needs_loading_pass)
-    return 0 if paired or cache > COST_CACHE_BYTES else cache
+Summaries = Callable[[bool], dict[SeriesKey, SeriesSummary]]
 
 
 def stream(
@@ -83,7 +67,8 @@ def stream(
     two_passes = bool(priced_later) and not caches_costs(plans, years, pairing is not None)
     progress = YearsDone(years * (2 if two_passes else 1), report)
     premiums: list[FloatArray | None] = [
-        _premiums(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None for plan in plans
+        premiums_for(plan, np.zeros(len(plan.layers))) if plan.has_premiums else None
+        for plan in plans
     ]
     if two_passes:
         priced = _loading_premiums(
@@ -92,36 +77,41 @@ def stream(
         for i, found in zip(priced_later, priced, strict=True):
             premiums[i] = found
         priced_later = []
-    lanes = []
-    for i, plan in enumerate(plans):
-        later = i in priced_later
-        summaries = new_summaries[i](plan.has_premiums)
-        job = BlockJob(
-            seed=seed,
-            keep=keep,
-            tolerance=tolerance,
-            cost_inputs=later,
-            keys=frozenset(summaries),
-            keep_series=pairing is not None,
-        )
-        known, fixed = None, premiums[i]
-        if not later and fixed is not None:
-            known = _priced(plan, fixed)
-            job = replace(job, flows=known[0], rates=known[1], event_sums=False)
-        _derive(plan, summaries, known)
-        lanes.append(Lane(plan, _without_tails(job, summaries), summaries))
+    job = BlockJob(seed=seed, keep=keep, tolerance=tolerance, keep_series=pairing is not None)
+    lanes = [
+        _lane(plan, new_summaries[i](plan.has_premiums), job, premiums[i], i in priced_later)
+        for i, plan in enumerate(plans)
+    ]
 
     def price(lane: Lane, result: Streamed) -> Priced:
-        result.premiums = _premiums(lane.plan, result.event_sums / years)
-        priced = _priced(lane.plan, result.premiums)
-        _derive(lane.plan, lane.summaries, priced)
-        return priced
+        result.premiums = premiums_for(lane.plan, result.event_sums / years)
+        found = cost_terms(lane.plan, result.premiums)
+        _derive(lane.plan, lane.summaries, found)
+        return found
 
     results = Pass(lanes, spans, workers, pairing).run(progress, price)
     for i, result in enumerate(results):
         if i not in priced_later:
             result.premiums = premiums[i]
     return results
+
+
+def _lane(
+    plan: Plan,
+    summaries: dict[SeriesKey, SeriesSummary],
+    job: BlockJob,
+    premiums: FloatArray | None,
+    later: bool,
+) -> Lane:
+    """One plan's lane: ``job`` told which series to summarise, and either to send back
+    the costs' inputs (premiums priced ``later``) or to cost with ``premiums``, known now."""
+    job = replace(job, cost_inputs=later, keys=frozenset(summaries))
+    known = None
+    if not later and premiums is not None:
+        known = cost_terms(plan, premiums)
+        job = replace(job, flows=known[0], rates=known[1], event_sums=False)
+    _derive(plan, summaries, known)
+    return Lane(plan, _without_tails(job, summaries), summaries)
 
 
 def loading_premiums(
@@ -151,31 +141,27 @@ def _loading_premiums(
         job = BlockJob(seed=seed, keep=1, tolerance=tolerance, summaries=False, layers=last + 1)
         lanes.append(Lane(plan, job, {}))
     results = Pass(lanes, spans, workers).run(progress)
-    return [_premiums(plan, r.event_sums / years) for plan, r in zip(plans, results, strict=True)]
-
-
-def _priced(plan: Plan, premiums: FloatArray) -> Priced:
-    return premium_flows(plan, premiums), reinstatement_rates(plan, premiums)
-
-
-def _premiums(plan: Plan, expected: FloatArray) -> FloatArray:
-    return np.array([layer.premium_for(e) for layer, e in zip(plan.layers, expected, strict=True)])
+    return [
+        premiums_for(plan, r.event_sums / years) for plan, r in zip(plans, results, strict=True)
+    ]
 
 
 def _derive(
     plan: Plan,
-    summaries: dict[str, SeriesSummary],
+    summaries: dict[SeriesKey, SeriesSummary],
     priced: Priced | None,
 ) -> None:
     """Link each series that is a monotone image of another to that series' tail
     (where the run summarises both)."""
 
-    def link(key: str, source: str, scale: float = 1.0, shift: float | None = None) -> None:
+    def link(
+        key: SeriesKey, source: SeriesKey, scale: float = 1.0, shift: float | None = None
+    ) -> None:
         if key in summaries and source in summaries:
             summaries[key].derive_tail(summaries[source], scale=scale, shift=shift)
 
     for k, member in enumerate(plan.members):
-        link(f"member:{k}", f"party:{member.consortium}", scale=member.share)
+        link(SeriesKey.member(k), SeriesKey.party(member.consortium), scale=member.share)
     if priced is None:
         return
     flows, rates = priced
@@ -186,12 +172,12 @@ def _derive(
     }
     for i in range(len(plan.parties)):
         if i not in charging:
-            link(f"cost:{i}", f"party:{i}", shift=float(flows[i]))
+            link(SeriesKey.cost(i), SeriesKey.party(i), shift=float(flows[i]))
     for k, member in enumerate(plan.members):
-        link(f"member_cost:{k}", f"cost:{member.consortium}", scale=member.share)
+        link(SeriesKey.member_cost(k), SeriesKey.cost(member.consortium), scale=member.share)
 
 
-def _without_tails(job: BlockJob, summaries: dict[str, SeriesSummary]) -> BlockJob:
+def _without_tails(job: BlockJob, summaries: dict[SeriesKey, SeriesSummary]) -> BlockJob:
     """``job``, told which series take their tail from another."""
     no_tail = frozenset(key for key, s in summaries.items() if s.derived is not None)
     return replace(job, no_tail=no_tail)

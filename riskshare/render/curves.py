@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from riskshare.engine.series import SeriesKey
 from riskshare.runs.simulation import SimulationResult
 from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, RETURN_PERIODS, SeriesSummary
 from riskshare.stats.tails import FloatArray
@@ -54,17 +55,19 @@ def period_grid(years: int, points: int = POINTS) -> FloatArray:
 
 def exceedance_curves(result: SimulationResult, points: int = POINTS) -> ExceedanceCurves:
     """The exceedance curves of a run, from its kept tails where it has them."""
-    summaries: Mapping[str, SeriesSummary] = result.summaries
-    detailed = "total" in summaries and "oep" in summaries
+    summaries: Mapping[SeriesKey, SeriesSummary] = result.summaries
+    detailed = SeriesKey.total() in summaries and SeriesKey.oep() in summaries
     if detailed:
         periods = period_grid(result.years, points)
 
-        def from_summary(key: str) -> FloatArray:
+        def from_summary(key: SeriesKey) -> FloatArray:
             summary = summaries[key]
             return np.array([summary.quantile(1 - 1 / t) for t in periods])
 
-        total, oep = from_summary("total"), from_summary("oep")
-        party_amounts = {name: from_summary(f"party:{i}") for i, name in enumerate(result.parties)}
+        total, oep = from_summary(SeriesKey.total()), from_summary(SeriesKey.oep())
+        party_amounts = {
+            name: from_summary(SeriesKey.party(i)) for i, name in enumerate(result.parties)
+        }
     else:
         periods = np.array([float(t) for t in RETURN_PERIODS if t <= max(result.years, MIN_PERIOD)])
         total = _figures(result.total["return_periods"], periods)

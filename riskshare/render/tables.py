@@ -10,7 +10,6 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from riskshare.engine.plan import compile_plan
 from riskshare.model.amounts import format_amount, format_share
 from riskshare.model.scenario import Layer, Scenario
 from riskshare.runs.explain import ExplainResult
@@ -149,7 +148,7 @@ def _cost_table(result: SimulationResult, f: Formatter) -> Table:
         "P(cost > 0)",
     ):
         table.add_column(header, justify="right")
-    paid, received, subsidies = premium_split(result)
+    paid, received, subsidies = result.premium_split
     for name, entry in result.parties.items():
         cost = entry.get("cost")
         if not isinstance(cost, Mapping):
@@ -165,28 +164,6 @@ def _cost_table(result: SimulationResult, f: Formatter) -> Table:
             f.share(cost["prob_positive"]),
         )
     return table
-
-
-def premium_split(
-    result: SimulationResult,
-) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """Per party: premium paid (after subsidies), premium received, subsidies paid."""
-    paid: dict[str, float] = {}
-    received: dict[str, float] = {}
-    subsidies: dict[str, float] = {}
-    plan = compile_plan(result.scenario)  # who pays each premium, as the run charged it
-    for layer in plan.layers:
-        premium = result.layers[layer.name].get("premium")
-        if layer.premium_form is None or not isinstance(premium, float):
-            continue
-        payer, party = plan.parties[layer.payer], plan.parties[layer.party]
-        subsidised = sum(share for _, share in layer.subsidies)
-        paid[payer] = paid.get(payer, 0.0) + premium * (1 - subsidised)
-        received[party] = received.get(party, 0.0) + premium
-        for index, share in layer.subsidies:
-            name = plan.parties[index]
-            subsidies[name] = subsidies.get(name, 0.0) + premium * share
-    return paid, received, subsidies
 
 
 def _layers_table(result: SimulationResult, f: Formatter) -> Table:

@@ -19,6 +19,7 @@ import numpy as np
 
 from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import compile_plan
+from riskshare.engine.series import SeriesKey
 from riskshare.runs.simulation import SimulationResult, run_plans
 from riskshare.stats.summary import RETURN_PERIODS, SeriesSummary, tail_size
 
@@ -108,12 +109,12 @@ def _top_years(
     plan = compile_plan(result.scenario)
     # premiums move no loss: without them the run takes no pass to price them
     plan = replace(plan, layers=tuple(replace(t, premium_form=None) for t in plan.layers))
-    columns = [f"party:{i}" for i in range(len(plan.parties))]
+    columns = [SeriesKey.party(i) for i in range(len(plan.parties))]
     kept = [np.zeros(0), np.zeros((0, len(columns)))]
     keep_none = tail_size(result.years, 0.0)  # the run keeps no tail to speak of
 
-    def summaries(_with_costs: bool) -> dict[str, SeriesSummary]:
-        return {key: SeriesSummary(keep_none) for key in ("total", *columns)}
+    def summaries(_with_costs: bool) -> dict[SeriesKey, SeriesSummary]:
+        return {key: SeriesSummary(keep_none) for key in (SeriesKey.total(), *columns)}
 
     def largest(totals: FloatArray, parties: FloatArray) -> tuple[FloatArray, FloatArray]:
         if len(totals) <= keep:
@@ -121,9 +122,11 @@ def _top_years(
         top = np.argpartition(-totals, keep - 1)[:keep] if keep > 0 else np.zeros(0, int)
         return totals[top], parties[top]
 
-    def pick(_block: int, series: list[dict[str, FloatArray]]) -> tuple[FloatArray, FloatArray]:
+    def pick(
+        _block: int, series: list[dict[SeriesKey, FloatArray]]
+    ) -> tuple[FloatArray, FloatArray]:
         years = series[0]
-        return largest(years["total"], np.column_stack([years[c] for c in columns]))
+        return largest(years[SeriesKey.total()], np.column_stack([years[c] for c in columns]))
 
     def merge(_block: int, found: tuple[FloatArray, FloatArray]) -> None:
         totals, parties = largest(

@@ -21,6 +21,7 @@ import numpy as np
 from riskshare._version import __version__
 from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import Plan
+from riskshare.engine.series import SeriesKey, new_summaries
 from riskshare.errors import RunError
 from riskshare.model.scenario import Scenario
 from riskshare.runs.same_events import (
@@ -35,7 +36,6 @@ from riskshare.runs.simulation import (
     Progress,
     SimulationResult,
     block_result,
-    new_summaries,
     result_of,
     run_header,
     run_plans,
@@ -139,17 +139,19 @@ class ComparisonResult:
 Section = str  # "parties", "costs" or "layers"
 
 
-def _keys(plan: Plan, section: Section) -> dict[str, str]:
+def _keys(plan: Plan, section: Section) -> dict[str, SeriesKey]:
     """Row name → the key of its annual series in a block (and of its summary)."""
     if section == "layers":
-        return {t.name: f"layer:{j}" for j, t in enumerate(plan.layers)}
+        return {t.name: SeriesKey.layer(j) for j, t in enumerate(plan.layers)}
     cost = section == "costs" and plan.has_premiums
-    keys: dict[str, str] = {}
+    keys: dict[str, SeriesKey] = {}
     for i, name in enumerate(plan.parties):
-        keys[name] = f"cost:{i}" if cost else f"party:{i}"
+        keys[name] = SeriesKey.cost(i) if cost else SeriesKey.party(i)
         for k, member in enumerate(plan.members):
             if member.consortium == i:
-                keys[f"{name}/{member.name}"] = f"member_cost:{k}" if cost else f"member:{k}"
+                keys[f"{name}/{member.name}"] = (
+                    SeriesKey.member_cost(k) if cost else SeriesKey.member(k)
+                )
     return keys
 
 
@@ -177,11 +179,13 @@ PairKey = tuple[int, str, str]  # scenario, row name, figure
 class _Pairs:
     """The paired differences of each row's annual series from the first scenario's."""
 
-    def __init__(self, keys: list[dict[str, str]]) -> None:
+    def __init__(self, keys: list[dict[str, SeriesKey]]) -> None:
         self.keys = keys
         self.moments: dict[PairKey, SeriesSummary] = {}
 
-    def of_block(self, series: Sequence[Mapping[str, FloatArray]]) -> dict[PairKey, SeriesSummary]:
+    def of_block(
+        self, series: Sequence[Mapping[SeriesKey, FloatArray]]
+    ) -> dict[PairKey, SeriesSummary]:
         """The moments of one block's paired differences (in the worker that ran it)."""
         found: dict[PairKey, SeriesSummary] = {}
         first = series[0]
@@ -286,7 +290,7 @@ def compare(
         sections.insert(1, "costs")
     pairs = {s: _Pairs([_keys(plan, s) for plan in plans]) for s in sections}
 
-    def pair(_block: int, series: list[dict[str, FloatArray]]) -> dict[str, object]:
+    def pair(_block: int, series: list[dict[SeriesKey, FloatArray]]) -> dict[str, object]:
         return {section: pairs[section].of_block(series) for section in sections}
 
     def paired(_block: int, found: dict[str, dict[PairKey, SeriesSummary]]) -> None:
@@ -295,10 +299,10 @@ def compare(
 
     keep = tail_size(years)
 
-    def summaries(plan: Plan, first: bool, with_costs: bool) -> dict[str, SeriesSummary]:
+    def summaries(plan: Plan, first: bool, with_costs: bool) -> dict[SeriesKey, SeriesSummary]:
         found = new_summaries(plan, keep, with_costs)
         if not first:  # the total and the largest event: the same events, summarised once
-            del found["total"], found["oep"]
+            del found[SeriesKey.total()], found[SeriesKey.oep()]
         return found
 
     runs = run_plans(
@@ -313,10 +317,8 @@ def compare(
         pairing=(pair, paired),
     )
     for run in runs[1:]:
-        run.summaries["total"], run.summaries["oep"] = (
-            runs[0].summaries["total"],
-            runs[0].summaries["oep"],
-        )
+        for key in (SeriesKey.total(), SeriesKey.oep()):
+            run.summaries[key] = runs[0].summaries[key]
     seconds = round(time.perf_counter() - started, 3)
     results = tuple(
         result_of(scenario, plan, block_result(run), run.premiums, years, seed, seconds)

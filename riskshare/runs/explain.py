@@ -9,13 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskshare.engine.allocation import LayerTrace, allocate
-from riskshare.engine.block import premium_flows, reinstatement_rates
 from riskshare.engine.events import given_block
 from riskshare.engine.plan import LayerTerms, Plan, compile_plan
+from riskshare.engine.premiums import charged_layers, cost_terms, party_costs, reinstatement_charges
+from riskshare.engine.series import check_allocation, clean_residue
 from riskshare.errors import Problem, ScenarioError
 from riskshare.model.amounts import format_amount, format_share
 from riskshare.model.scenario import Scenario
-from riskshare.runs.simulation import check_balance, clean_residue, layer_premiums
+from riskshare.runs.simulation import BALANCE_TOLERANCE, layer_premiums
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def explain(
     block = given_block(list(losses), index)
     allocation = allocate(plan, block, trace=True)
     clean_residue(allocation)
-    check_balance(allocation)
+    check_allocation(allocation, BALANCE_TOLERANCE)
     assert allocation.traces is not None
     names = _party_columns(plan)
     events = []
@@ -211,22 +212,23 @@ def _premium_flows(
     premiums = layer_premiums(plan, scenario.simulation.seed, scenario.simulation.years)
     if premiums is None:
         return None, None
-    flows = premium_flows(plan, premiums)
-    rates = reinstatement_rates(plan, premiums)
-    cost = {party: party_totals[party] + float(flows[i]) for i, party in enumerate(plan.parties)}
+    flows, rates = cost_terms(plan, premiums)
+    # the year as a series of one year: its nets and its reinstated payouts
+    year = {j: np.array([reinstated[j].sum()]) for j in charged_layers(plan)}
+    nets = [np.array([party_totals[party]]) for party in plan.parties]
+    costs = party_costs(plan, nets, year, flows, rates)
+    cost = {party: float(costs[i][0]) for i, party in enumerate(plan.parties)}
+    charges = reinstatement_charges(rates, year)
     table: dict[str, dict[str, object]] = {}
     for j, terms in enumerate(plan.layers):
         if terms.premium_form is None:
             continue
-        charged = float(rates[j] * reinstated[j].sum())
-        cost[plan.parties[terms.payer]] += charged
-        cost[plan.parties[terms.party]] -= charged
         table[terms.name] = {
             "premium": float(premiums[j]),
             "payer": plan.parties[terms.payer],
             "subsidies": {
                 plan.parties[p]: float(premiums[j]) * share for p, share in terms.subsidies
             },
-            "reinstatement_premiums": charged,
+            "reinstatement_premiums": float(charges[j][0]) if j in charges else 0.0,
         }
     return table, _with_members(plan, names, cost)

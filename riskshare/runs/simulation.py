@@ -12,12 +12,13 @@ import numpy as np
 
 from riskshare._version import __version__
 from riskshare.engine import memory
-from riskshare.engine.allocation import Allocation, allocate, clean_nets
-from riskshare.engine.block import charged_layers, cost_series, premium_flows, reinstatement_rates
-from riskshare.engine.events import EventBlock, FloatArray, block_spans, simulate_block, table_block
+from riskshare.engine.block import BlockResult
+from riskshare.engine.events import FloatArray, block_spans
 from riskshare.engine.passes import Paired, Pairing, Streamed
 from riskshare.engine.plan import Plan, compile_plan
+from riskshare.engine.premiums import PremiumSplit, premium_split, premiums_for
 from riskshare.engine.schedule import Summaries, loading_premiums, stream
+from riskshare.engine.series import SeriesKey, new_summaries
 from riskshare.engine.workers import cores
 from riskshare.errors import RunError
 from riskshare.model.scenario import Scenario
@@ -32,176 +33,13 @@ BALANCE_TOLERANCE = 1e-9
 PARALLEL_MIN_YEARS = 200_000
 
 
-def events_of_block(plan: Plan, seed: int, block: int, first_year: int, n_years: int) -> EventBlock:
-    """The events of one block, drawn or read from the events file."""
-    if plan.table is not None and plan.table_sources is not None:
-        return table_block(plan.table, plan.table_sources, first_year, n_years)
-    return simulate_block(list(plan.samplers), seed, block, first_year, n_years)
-
-
-def check_balance(allocation: Allocation) -> float:
-    """Verify, event by event, that nets add up to the loss and none is negative.
-
-    Returns the largest absolute imbalance; raises :class:`RunError` beyond rounding.
-    """
-    loss = allocation.block.loss
-    if len(loss) == 0:
-        return 0.0
-    scale = np.maximum(loss, 1.0)
-    error = np.abs(allocation.nets.sum(axis=0) - loss)
-    worst = int(np.argmax(error / scale))
-    if error[worst] > BALANCE_TOLERANCE * scale[worst]:
-        year = allocation.block.first_year + allocation.block.year[worst] + 1
-        raise RunError(
-            f"balance check failed: in year {year}, "
-            f"the parties' nets add up to {allocation.nets[:, worst].sum()!r} for a loss of "
-            f"{loss[worst]!r}"
-        )
-    lowest = allocation.nets.min(axis=0)
-    if np.any(lowest < -BALANCE_TOLERANCE * scale):
-        event = int(np.argmin(lowest / scale))
-        raise RunError(
-            f"balance check failed: a party's net is below zero ({lowest[event]!r}) in year "
-            f"{allocation.block.first_year + allocation.block.year[event] + 1}"
-        )
-    return float(error.max())
-
-
-def clean_residue(allocation: Allocation) -> None:
-    """Set to zero the nets that are floating-point residue of an amount fully ceded."""
-    clean_nets(allocation.nets, allocation.block.loss)
-
-
-def per_year(block: EventBlock, values: FloatArray) -> FloatArray:
-    """Annual sums of per-event ``values`` (years without events count as zero)."""
-    sums = np.bincount(block.year, weights=values, minlength=block.n_years)
-    return sums.astype(np.float64, copy=False)
-
-
-def annual_max(block: EventBlock, values: FloatArray) -> FloatArray:
-    """The largest per-event value of each year (zero in years without events)."""
-    out = np.zeros(block.n_years)
-    if len(values):
-        starts = np.flatnonzero(np.diff(block.year, prepend=-1))
-        out[block.year[starts]] = np.maximum.reduceat(values, starts)
-    return out
-
-
-@dataclass
-class BlockResult:
-    """What one block contributes to a run."""
-
-    summaries: dict[str, SeriesSummary]
-    events: int
-    max_abs_error: float
-    exhausted: FloatArray  # per layer: years in which the layer was exhausted
-
-    def merge(self, other: BlockResult) -> None:
-        for key, summary in self.summaries.items():
-            summary.merge(other.summaries[key])
-        self.events += other.events
-        self.max_abs_error = max(self.max_abs_error, other.max_abs_error)
-        self.exhausted += other.exhausted
-
-
-def allocate_block(
-    plan: Plan, seed: int, block: int, first_year: int, n_years: int
-) -> tuple[Allocation, float]:
-    """Draw and allocate one block of years; check its balance and return the largest error."""
-    allocation = allocate(plan, events_of_block(plan, seed, block, first_year, n_years))
-    clean_residue(allocation)
-    return allocation, check_balance(allocation)
-
-
-def run_block(
-    plan: Plan,
-    seed: int,
-    block: int,
-    first_year: int,
-    n_years: int,
-    keep: int,
-    premiums: FloatArray | None,
-) -> BlockResult:
-    """Draw, allocate, check and summarise one block of years."""
-    allocation, error = allocate_block(plan, seed, block, first_year, n_years)
-    return summarise_block(plan, allocation, error, keep, premiums)
-
-
-def annual_series(
-    plan: Plan, allocation: Allocation, premiums: FloatArray | None
-) -> dict[str, FloatArray]:
-    """Every annual series of one allocated block, keyed as :func:`new_summaries` keys them.
-
-    ``compare`` and ``sweep`` use these to allocate several plans over the same events.
-    """
-    events = allocation.block
-    series = {
-        "total": per_year(events, events.loss),
-        "oep": annual_max(events, events.loss),
-    }
-    party_years = [per_year(events, allocation.nets[i]) for i in range(len(plan.parties))]
-    for i, annual in enumerate(party_years):
-        series[f"party:{i}"] = annual
-    for k, member in enumerate(plan.members):
-        series[f"member:{k}"] = member.share * party_years[member.consortium]
-    for j in range(len(plan.layers)):
-        series[f"layer:{j}"] = per_year(events, allocation.payouts[j])
-    if premiums is not None:
-        reinstated = {j: per_year(events, allocation.reinstated[j]) for j in charged_layers(plan)}
-        flows, rates = premium_flows(plan, premiums), reinstatement_rates(plan, premiums)
-        series |= cost_series(plan, party_years, reinstated, flows, rates)
-    return series
-
-
-def summarise_block(
-    plan: Plan,
-    allocation: Allocation,
-    error: float,
-    keep: int,
-    premiums: FloatArray | None,
-) -> BlockResult:
-    """Summarise one allocated and checked block: the plain path, which the tests hold
-    the streamed runs equal to."""
-    series = annual_series(plan, allocation, premiums)
-    summaries = new_summaries(plan, keep, premiums is not None)
-    for key, summary in summaries.items():
-        summary.add(series[key])
-    return BlockResult(summaries, len(allocation.block), error, _exhausted(plan, allocation))
-
-
-def _exhausted(plan: Plan, allocation: Allocation) -> FloatArray:
-    counts = np.zeros(len(plan.layers))
-    for j, layer in enumerate(plan.layers):
-        if math.isfinite(layer.aggregate_limit):
-            counts[j] = np.count_nonzero(allocation.year_end_aggregate[j] >= layer.aggregate_limit)
-        elif math.isfinite(layer.limit):
-            counts[j] = np.count_nonzero(allocation.limit_hit[j])
-    return counts
-
-
-def new_summaries(plan: Plan, keep: int, with_costs: bool) -> dict[str, SeriesSummary]:
-    summaries = {"total": SeriesSummary(keep), "oep": SeriesSummary(keep)}
-    for i, budget in enumerate(plan.budgets):
-        summaries[f"party:{i}"] = SeriesSummary(keep, budget)
-    for k in range(len(plan.members)):
-        summaries[f"member:{k}"] = SeriesSummary(keep)
-    for j in range(len(plan.layers)):
-        summaries[f"layer:{j}"] = SeriesSummary(keep)
-    if with_costs:
-        for i in range(len(plan.parties)):
-            summaries[f"cost:{i}"] = SeriesSummary(keep)
-        for k in range(len(plan.members)):
-            summaries[f"member_cost:{k}"] = SeriesSummary(keep)
-    return summaries
-
-
 def layer_premiums(plan: Plan, seed: int, years: int, *, workers: int = 1) -> FloatArray | None:
     """Each layer's annual premium; a priced (``loading``) premium takes a first pass."""
     if not plan.has_premiums:
         return None
     if plan.needs_loading_pass:
         return loading_premiums(plan, seed, block_spans(years), BALANCE_TOLERANCE, workers)
-    return np.array([layer.premium_for(0.0) for layer in plan.layers])
+    return premiums_for(plan, np.zeros(len(plan.layers)))
 
 
 def resolve_workers(workers: int | None, years: int) -> int:
@@ -240,9 +78,15 @@ class SimulationResult:
     parties: dict[str, dict[str, object]]
     layers: dict[str, dict[str, object]]
     balance: dict[str, float]
-    #: The merged summary of each annual series ("total", "oep", "party:0", "layer:2", …),
-    #: for figures beyond the JSON such as exceedance curves.
-    summaries: dict[str, SeriesSummary] = field(default_factory=dict, compare=False, repr=False)
+    #: The merged summary of each annual series (``SeriesKey.total()``, ``SeriesKey.party(0)``,
+    #: …), for figures beyond the JSON such as exceedance curves.
+    summaries: dict[SeriesKey, SeriesSummary] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    #: Per party: premiums paid, received and subsidised, as the run charged them.
+    premium_split: PremiumSplit = field(
+        default_factory=lambda: PremiumSplit({}, {}, {}), compare=False, repr=False
+    )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -314,7 +158,10 @@ def run_plans(
     """
     spans = block_spans(years)
     processes = min(resolve_workers(workers, years), len(spans))
-    memory.check(scenario, plans, years, processes, tail_share, paired=pairing is not None)
+    need = partial(
+        memory.estimate, scenario, plans, tail_share=tail_share, paired=pairing is not None
+    )
+    memory.check(need, years, processes, len(plans))
     return stream(
         plans,
         seed,
@@ -350,6 +197,7 @@ def result_of(
         layers=layers,
         balance={"max_abs_error": merged.max_abs_error},
         summaries=merged.summaries,
+        premium_split=premium_split(plan, premiums),
     )
 
 
@@ -358,19 +206,19 @@ def assemble(
 ) -> tuple[dict[str, object], dict[str, dict[str, object]], dict[str, dict[str, object]]]:
     """Turn merged summaries into the JSON's ``total``, ``parties`` and ``layers``."""
     s = merged.summaries
-    total = s["total"].figures()
-    total["oep_return_periods"] = s["oep"].return_periods()
+    total = s[SeriesKey.total()].figures()
+    total["oep_return_periods"] = s[SeriesKey.oep()].return_periods()
     total_mean = float(total["mean"])  # type: ignore[arg-type]
     parties: dict[str, dict[str, object]] = {}
     for i, name in enumerate(plan.parties):
         party = scenario.parties[name]
         entry: dict[str, object] = {"kind": party.kind.value, "label": scenario.party_label(name)}
-        entry.update(_with_share(s[f"party:{i}"], total_mean))
+        entry.update(_with_share(s[SeriesKey.party(i)], total_mean))
         if party.budget is not None:
             entry["budget"] = party.budget
-            entry.update(s[f"party:{i}"].budget_figures())
+            entry.update(s[SeriesKey.party(i)].budget_figures())
         if premiums is not None:
-            entry["cost"] = s[f"cost:{i}"].figures()
+            entry["cost"] = s[SeriesKey.cost(i)].figures()
         members = {
             member.name: _member_entry(s, k, total_mean, premiums is not None)
             for k, member in enumerate(plan.members)
@@ -381,7 +229,7 @@ def assemble(
         parties[name] = entry
     layers: dict[str, dict[str, object]] = {}
     for j, terms in enumerate(plan.layers):
-        summary = s[f"layer:{j}"]
+        summary = s[SeriesKey.layer(j)]
         entry = {"party": plan.parties[terms.party], "from": scenario.layers[j].from_}
         entry.update(_with_share(summary, total_mean))
         entry["prob_attach"] = entry["prob_positive"]
@@ -403,9 +251,9 @@ def _with_share(summary: SeriesSummary, total_mean: float) -> dict[str, object]:
 
 
 def _member_entry(
-    s: dict[str, SeriesSummary], k: int, total_mean: float, with_costs: bool
+    s: dict[SeriesKey, SeriesSummary], k: int, total_mean: float, with_costs: bool
 ) -> dict[str, object]:
-    entry = _with_share(s[f"member:{k}"], total_mean)
+    entry = _with_share(s[SeriesKey.member(k)], total_mean)
     if with_costs:
-        entry["cost"] = s[f"member_cost:{k}"].figures()
+        entry["cost"] = s[SeriesKey.member_cost(k)].figures()
     return entry

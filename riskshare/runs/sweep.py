@@ -19,6 +19,7 @@ from riskshare._version import __version__
 from riskshare.engine.passes import Streamed
 from riskshare.engine.plan import Plan
 from riskshare.engine.schedule import Summaries
+from riskshare.engine.series import SeriesKey
 from riskshare.errors import Problem, RunError
 from riskshare.model.scenario import Scenario
 from riskshare.runs.grid import GridError, grid_points, parse_path, parse_set, show_value
@@ -171,10 +172,10 @@ def _key_figures(summary: SeriesSummary) -> dict[str, object]:
 def _summaries(plan: Plan, keep: int) -> Summaries:
     """A point's summaries: its parties' losses and, where it has premiums, their costs."""
 
-    def new(with_costs: bool) -> dict[str, SeriesSummary]:
-        found = {f"party:{i}": SeriesSummary(keep, b) for i, b in enumerate(plan.budgets)}
+    def new(with_costs: bool) -> dict[SeriesKey, SeriesSummary]:
+        found = {SeriesKey.party(i): SeriesSummary(keep, b) for i, b in enumerate(plan.budgets)}
         if with_costs:
-            found.update({f"cost:{i}": SeriesSummary(keep) for i in range(len(plan.parties))})
+            found.update({SeriesKey.cost(i): SeriesSummary(keep) for i in range(len(plan.parties))})
         return found
 
     return new
@@ -185,12 +186,12 @@ def _parties(plan: Plan, run: Streamed) -> dict[str, dict[str, object]]:
     merged = run.summaries
     found: dict[str, dict[str, object]] = {}
     for i, name in enumerate(plan.parties):
-        summary = merged[f"party:{i}"]
+        summary = merged[SeriesKey.party(i)]
         entry = _key_figures(summary)
         if plan.budgets[i] is not None:
             entry.update(summary.budget_figures())
-        if f"cost:{i}" in merged:
-            entry["cost"] = _key_figures(merged[f"cost:{i}"])
+        if SeriesKey.cost(i) in merged:
+            entry["cost"] = _key_figures(merged[SeriesKey.cost(i)])
         found[name] = entry
     return found
 
