@@ -7,6 +7,7 @@ cost figures, premiums, loss ratios and rates on line against the scalar referen
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,9 @@ from riskshare.engine.premiums import (
     reinstatement_rates,
 )
 from riskshare.engine.series import SeriesKey, annual_series
+from riskshare.loading.load import load_scenario
 from riskshare.model.scenario import Scenario
+from riskshare.runs.explain import explain
 from riskshare.runs.simulation import layer_premiums, simulate
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -345,3 +348,18 @@ def test_reinstatements_without_a_reinstatement_premium_charge_nothing() -> None
     np.testing.assert_array_equal(reinstatement_rates(plan, np.array([10.0])), [0.0])
     np.testing.assert_array_equal(premium_flows(plan, np.array([10.0])), [10.0, -10.0, 0.0])
     assert reinstatement_charges(np.array([0.0]), {0: np.array([100.0])}) == {}
+
+
+def test_explain_prices_a_loading_on_the_events_file_as_simulate_does(tmp_path: Path) -> None:
+    """The given losses replace the events file's in the waterfall, not in the price."""
+    shipped = Path(__file__).parent.parent / "scenarios"
+    (tmp_path / "cat-model-ylt.csv").write_bytes((shipped / "cat-model-ylt.csv").read_bytes())
+    text = (shipped / "cat-model-ylt.yaml").read_text(encoding="utf-8")
+    assert "premium: {amount: 6500万}" in text
+    path = tmp_path / "priced.yaml"
+    path.write_text(text.replace("{amount: 6500万}", "{loading: 20%}"), encoding="utf-8")
+    scenario = load_scenario(path)
+    simulated: Any = simulate(scenario).layers["property cover"]["premium"]
+    explained: Any = explain(scenario, [1e8]).premiums
+    assert simulated > 0
+    assert explained["property cover"]["premium"] == simulated

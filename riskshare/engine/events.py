@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from riskshare.model.distributions import CountSampler, LossSampler
+from riskshare.model.finite import check_losses
 from riskshare.model.scenario import EventTable
 
 BLOCK_YEARS = 100_000
@@ -50,6 +51,7 @@ class SourceSampler:
 
     frequency: CountSampler
     severity: LossSampler
+    name: str = ""  # the source's, for a message about its draws
 
 
 def block_spans(years: int, block_years: int = BLOCK_YEARS) -> list[tuple[int, int]]:
@@ -116,6 +118,7 @@ def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: in
         drawn += total
         year = np.repeat(every_year, source_counts)
         losses.append(sampler.severity(rng, total))
+        check_losses(losses[-1], sampler.name)
         keys.append(np.add(year, rng.random(total)))
         years.append(year)
         sources.append(np.full(total, index, dtype=np.int64))

@@ -120,7 +120,8 @@ def events_per_block(scenario: Scenario, plan: Plan, years: int) -> int:
         blocks = (np.asarray(plan.table.year) - 1) // BLOCK_YEARS
         return int(np.bincount(blocks).max()) if len(blocks) else 0
     mean = sum(s.frequency.mean for s in scenario.events or []) * min(years, BLOCK_YEARS)
-    return int(mean + 6 * math.sqrt(mean) + 1)
+    expected = mean + 6 * math.sqrt(mean) + 1
+    return int(expected) if expected < 2**62 else 2**62  # more than any memory holds
 
 
 def estimate(
@@ -164,8 +165,9 @@ def estimate(
 
 
 def available() -> int | None:
-    """Memory this process may still take: the system's, or its container's if less."""
-    found = []
+    """Memory this process may still take: the system's, or its container's, or what
+    its limits (``ulimit -v``, ``ulimit -d``) leave it, whichever is least."""
+    found = _process_limits()
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -187,6 +189,33 @@ def available() -> int | None:
         if limit.isdigit() and int(limit) < 2**60:
             found.append(int(limit) - usage)
     return min(found) if found else None
+
+
+#: Each of the process's limits on its memory, and the line of /proc/self/status that
+#: says how much of it the process has taken.
+_LIMITS = (("RLIMIT_AS", "VmSize:"), ("RLIMIT_DATA", "VmData:"))
+
+
+def _process_limits() -> list[int]:
+    """What this process's limits on its address space and its data leave it."""
+    try:
+        import resource
+    except ImportError:  # not on this system
+        return []
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        status = []
+    found = []
+    for name, line_start in _LIMITS:
+        soft, _hard = resource.getrlimit(getattr(resource, name))
+        if soft == resource.RLIM_INFINITY or soft < 0:
+            continue
+        used = next(
+            (int(line.split()[1]) * 1024 for line in status if line.startswith(line_start)), 0
+        )
+        found.append(max(soft - used, 0))
+    return found
 
 
 #: A run's :func:`estimate` for a number of years and of workers (the run's own, or
@@ -221,7 +250,7 @@ def check(need: Need, years: int, workers: int, scenarios: int = 1) -> Estimate:
 
 def _fitting_years(total: Callable[[int], int], years: int, budget: float) -> int | None:
     low, high = 0, years
-    while high - low > max(1, years // 1000):
+    while high - low > max(1, low // 1000):
         middle = (low + high) // 2
         if total(max(middle, 1)) <= budget:
             low = middle
@@ -235,6 +264,8 @@ def _fitting_years(total: Callable[[int], int], years: int, budget: float) -> in
 
 def _size(count: int) -> str:
     """Bytes in decimal units, as the memory targets are written (1 GB = 10^9 bytes)."""
+    if count >= 10**15:
+        return f"{count / 10**12:.3g} TB".replace("e+", "e")
     if count >= 10**9:
         return f"{count / 10**9:.1f} GB"
     return f"{count / 10**6:,.0f} MB"

@@ -129,7 +129,8 @@ def compile_plan(scenario: Scenario) -> Plan:
     )
     table = scenario.event_table
     samplers = tuple(
-        SourceSampler(s.frequency.sampler(), s.severity.sampler()) for s in scenario.events or []
+        SourceSampler(s.frequency.sampler(), s.severity.sampler(), s.name)
+        for s in scenario.events or []
     )
     return Plan(
         parties=parties,

@@ -160,7 +160,10 @@ def _derive(
         if key in summaries and source in summaries:
             summaries[key].derive_tail(summaries[source], scale=scale, shift=shift)
 
-    for k, member in enumerate(plan.members):
+    # a member with no share keeps its own tail (of zeros): a tail scaled by 0 says
+    # nothing of where the consortium's years rank
+    shared = [(k, member) for k, member in enumerate(plan.members) if member.share > 0]
+    for k, member in shared:
         link(SeriesKey.member(k), SeriesKey.party(member.consortium), scale=member.share)
     if priced is None:
         return
@@ -173,7 +176,7 @@ def _derive(
     for i in range(len(plan.parties)):
         if i not in charging:
             link(SeriesKey.cost(i), SeriesKey.party(i), shift=float(flows[i]))
-    for k, member in enumerate(plan.members):
+    for k, member in shared:
         link(SeriesKey.member_cost(k), SeriesKey.cost(member.consortium), scale=member.share)
 
 

@@ -36,6 +36,7 @@ from riskshare.engine.events import EventBlock, FloatArray
 from riskshare.engine.plan import Plan
 from riskshare.engine.premiums import charged_layers, cost_terms, party_costs
 from riskshare.errors import RunError
+from riskshare.model.finite import worst_event
 from riskshare.stats.summary import SeriesSummary
 
 Kind = Literal["total", "oep", "party", "member", "layer", "cost", "member_cost"]
@@ -241,8 +242,8 @@ def check_balance(
         return 0.0
     scale = np.maximum(loss, 1.0)
     error = np.abs(nets.sum(axis=0) - loss)
-    worst = int(np.argmax(error / scale))
-    if error[worst] > tolerance * scale[worst]:
+    worst = worst_event(error / scale)
+    if not error[worst] <= tolerance * scale[worst]:  # NaN fails too
         raise RunError(
             f"balance check failed: in year {year_of(worst)}, the parties' nets add up to "
             f"{nets[:, worst].sum()!r} for a loss of {loss[worst]!r}"

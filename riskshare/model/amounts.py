@@ -13,6 +13,14 @@ from decimal import Context, Decimal
 
 UNLIMITED = "unlimited"
 
+#: The largest amount a scenario, an events file or ``explain --loss`` may hold:
+#: 10^15 (1000万亿). Amounts whose size is at most 10^-12 of an event's loss count
+#: as zero (rounding residue), so below this bound the residue of any loss is under
+#: 1,000 of the currency, and a layer's payout is never wiped as dust.
+MAX_AMOUNT = 1e15
+#: The bound as messages write it.
+MAX_AMOUNT_TEXT = "1e15 (1000万亿)"
+
 _MULTIPLIERS: dict[str, float] = {
     "": 1.0,
     "k": 1e3,
@@ -35,17 +43,32 @@ AMOUNT_PATTERN = rf"^\s*(?:{_NUMBER})\s*(?:{_UNIT})?\s*$"
 _SHARE = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*%\s*$")
 
 
-def parse_amount(value: object, *, allow_unlimited: bool = False) -> float:
+def parse_amount(value: object, *, allow_unlimited: bool = False, bounded: bool = True) -> float:
     """Return the amount ``value`` stands for, as a float.
 
     Numbers are taken as they are; strings may carry a unit: ``k`` (10^3), ``M``/``m``
     (10^6), ``B``/``bn`` (10^9), ``万`` (10^4), ``亿`` (10^8). ``unlimited`` is infinity
-    where ``allow_unlimited`` is set. Negative, NaN and infinite amounts are refused.
+    where ``allow_unlimited`` is set. Negative, NaN and infinite amounts are refused, and
+    so are finite amounts above :data:`MAX_AMOUNT` unless ``bounded`` is False (a
+    count, such as a number of years, is not a sum of money). ``-0.0`` is read as 0.
     """
+    number = _parse_number(value, allow_unlimited)
+    if bounded and math.isfinite(number) and number > MAX_AMOUNT:
+        raise ValueError(
+            f"must be at most {MAX_AMOUNT_TEXT}, the largest amount riskshare takes "
+            f"(got {show(value)}): beyond it, rounding could hide a real payout"
+        )
+    return number + 0.0  # -0.0 becomes 0.0, which numpy takes as a bound or a scale
+
+
+def _parse_number(value: object, allow_unlimited: bool) -> float:
     if isinstance(value, bool):
         raise ValueError(f"must be an amount such as 5M or 3亿, not {str(value).lower()}")
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number of more than 308 digits
+            raise ValueError("is too large to be an amount") from None
         if math.isnan(number):
             raise ValueError("must be an amount, not NaN")
         if math.isinf(number):
@@ -89,11 +112,14 @@ def parse_share(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"must be a share such as 80% or 0.8, not {str(value).lower()}")
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number of more than 308 digits
+            number = math.inf
         if math.isnan(number) or number < 0 or number > 1:
             hint = f"; write {show(value)}% for a percentage" if 1 < number <= 100 else ""
             raise ValueError(f"must be between 0 and 1 (or 0% and 100%), got {show(value)}{hint}")
-        return number
+        return number + 0.0  # -0.0 becomes 0.0
     if isinstance(value, str):
         match = _SHARE.match(value)
         if match is None:
@@ -128,9 +154,16 @@ def describe(value: object) -> str:
 
 
 def show(value: object) -> str:
-    """A value as a message quotes it: ``true``, ``5`` (not ``5.0``), ``'5MM'``."""
+    """A value as a message quotes it: ``true``, ``5`` (not ``5.0``), ``'5MM'``, and a
+    number beyond 10^16 in powers of ten (``1e21``, not 22 digits)."""
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, int) and abs(value) >= 10**16:
+        if abs(value) >= 10**300:
+            return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+        return f"{value:.15g}".replace("e+", "e")
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 1e16:
+        return f"{value:.15g}".replace("e+", "e")
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return str(int(value))
     return repr(value) if isinstance(value, str) else str(value)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from riskshare.errors import Loc, Problem
 from riskshare.model.amounts import format_amount, format_share
+from riskshare.model.finite import size_problems
 from riskshare.model.scenario import Layer, Scenario, parse_subject
 
 _TOLERANCE = 1e-9
@@ -21,7 +22,7 @@ RESERVED_LAYER_NAMES = ("ground_up",)
 def check_scenario(scenario: Scenario) -> list[Problem]:
     """Every cross-field problem of ``scenario``, errors and warnings, in file order."""
     problems: list[Problem] = []
-    for rule in (_sources, _residual, _layers, _premiums, _net_order, _slices):
+    for rule in (_sources, _residual, _layers, _premiums, _net_order, _slices, size_problems):
         problems.extend(rule(scenario))
     return problems
 

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from riskshare.model.fields import Amount, Count, Model, OneOf, Probability
+from riskshare.model.fields import Amount, Count, Model, Number, OneOf, Probability
 
 CountArray = npt.NDArray[np.int64]
 LossArray = npt.NDArray[np.float64]
@@ -123,8 +123,8 @@ class Binomial(Model):  # n trials a year, each an event with probability p
 
 
 class NegativeBinomial(Model):  # Poisson whose mean is gamma-distributed
-    mean: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    mix_cv: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    mean: Annotated[Number, Field(ge=0, allow_inf_nan=False)]
+    mix_cv: Annotated[Number, Field(gt=0, allow_inf_nan=False)]
 
     def expected(self) -> float:
         return self.mean
@@ -140,7 +140,7 @@ class Frequency(OneOf):
 
     what: ClassVar[str] = "frequency"
 
-    poisson: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    poisson: Annotated[Number, Field(ge=0, allow_inf_nan=False)] | None = None
     bernoulli: Probability | None = None
     binomial: Binomial | None = None
     negative_binomial: NegativeBinomial | None = None
@@ -175,9 +175,9 @@ class Lognormal(Model):
     """Either ``{mean, cv}`` of X or ``{mu, sigma}`` of ln X."""
 
     mean: Amount | None = None
-    cv: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-    mu: Annotated[float, Field(allow_inf_nan=False)] | None = None
-    sigma: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    cv: Annotated[Number, Field(gt=0, allow_inf_nan=False)] | None = None
+    mu: Annotated[Number, Field(allow_inf_nan=False)] | None = None
+    sigma: Annotated[Number, Field(gt=0, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _one_pair(self) -> Lognormal:
@@ -215,7 +215,7 @@ class Lognormal(Model):
 
 class Pareto(Model):  # P(X > x) = (scale / x)^alpha for x ≥ scale
     scale: Annotated[Amount, Field(gt=0)]
-    alpha: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    alpha: Annotated[Number, Field(gt=0, allow_inf_nan=False)]
 
     def expected(self) -> float:
         return self.alpha * self.scale / (self.alpha - 1) if self.alpha > 1 else math.inf
@@ -228,7 +228,7 @@ class Pareto(Model):  # P(X > x) = (scale / x)^alpha for x ≥ scale
 
 class Gamma(Model):
     mean: Annotated[Amount, Field(gt=0)]
-    cv: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    cv: Annotated[Number, Field(gt=0, allow_inf_nan=False)]
 
     def expected(self) -> float:
         return self.mean

@@ -2,7 +2,8 @@
 
 ``Amount`` (``5M``, ``3亿``), ``Limit`` (an amount or ``unlimited``), ``Share`` (``80%``),
 ``Rate`` (``40%`` or 0.4, may exceed 100%), ``Count`` (a whole number, ``1M`` allowed),
-and the frozen, unknown-key-refusing base model every part of a scenario uses.
+``Number`` (a plain number), and the frozen, unknown-key-refusing base model every part
+of a scenario uses.
 """
 
 from __future__ import annotations
@@ -11,10 +12,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from riskshare.model.amounts import AMOUNT_PATTERN, parse_amount, parse_share
+from riskshare.model.amounts import AMOUNT_PATTERN, MAX_AMOUNT, parse_amount, parse_share
 
 
 def _parsed(kind: str, parse: Callable[[object], float]) -> Callable[[object], float]:
@@ -39,7 +48,7 @@ def _rate(value: object) -> float:
     if isinstance(value, str):
         text = value.strip()
         try:
-            return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+            return (float(text[:-1]) / 100 if text.endswith("%") else float(text)) + 0.0
         except ValueError:
             raise PydanticCustomError(
                 "rate",
@@ -48,7 +57,10 @@ def _rate(value: object) -> float:
             ) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PydanticCustomError("rate", "must be a rate such as 40% or 0.4")
-    return float(value)
+    try:
+        return float(value) + 0.0  # -0.0 becomes 0.0
+    except OverflowError:  # a whole number of more than 308 digits
+        raise PydanticCustomError("rate", "is too large to be a rate") from None
 
 
 def _count(value: object) -> int:
@@ -56,7 +68,7 @@ def _count(value: object) -> int:
     if isinstance(value, bool):
         raise PydanticCustomError("count", "must be a whole number")
     try:
-        number = parse_amount(value)
+        number = parse_amount(value, bounded=False)
     except ValueError as error:
         raise PydanticCustomError("count", str(error)) from None
     if not number.is_integer():
@@ -66,7 +78,7 @@ def _count(value: object) -> int:
 
 _AMOUNT_SCHEMA = {
     "anyOf": [
-        {"type": "number", "minimum": 0},
+        {"type": "number", "minimum": 0, "maximum": MAX_AMOUNT},
         {
             "type": "string",
             "pattern": AMOUNT_PATTERN,
@@ -97,6 +109,8 @@ Share = Annotated[float, BeforeValidator(_share), WithJsonSchema(_SHARE_SCHEMA)]
 Count = Annotated[int, BeforeValidator(_count), WithJsonSchema(_COUNT_SCHEMA)]
 Rate = Annotated[float, BeforeValidator(_rate), WithJsonSchema(_RATE_SCHEMA)]
 Probability = Share
+#: A plain number (a frequency, a cv, an exponent), ``-0.0`` read as 0 as numpy needs.
+Number = Annotated[float, AfterValidator(lambda number: number + 0.0)]
 Name = Annotated[str, Field(min_length=1)]
 
 

@@ -23,6 +23,7 @@ from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import Plan
 from riskshare.engine.series import SeriesKey, new_summaries
 from riskshare.errors import RunError
+from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
 from riskshare.runs.same_events import (
     ComparisonError,
@@ -326,7 +327,7 @@ def compare(
     )
     labels = _labels(loaded)
     rows = {s: pairs[s].rows(results, s, labels) for s in sections}
-    return ComparisonResult(
+    comparison = ComparisonResult(
         results=results,
         years=years,
         seed=seed,
@@ -337,3 +338,5 @@ def compare(
         costs=rows.get("costs"),
         labels=tuple(label(s, i) for i, s in enumerate(loaded)),
     )
+    check_figures(comparison.to_dict(), "the comparison")
+    return comparison

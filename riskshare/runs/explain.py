@@ -5,16 +5,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
+from riskshare.engine import memory
 from riskshare.engine.allocation import LayerTrace, allocate
 from riskshare.engine.events import given_block
 from riskshare.engine.plan import LayerTerms, Plan, compile_plan
 from riskshare.engine.premiums import charged_layers, cost_terms, party_costs, reinstatement_charges
 from riskshare.engine.series import check_allocation, clean_residue
 from riskshare.errors import Problem, ScenarioError
-from riskshare.model.amounts import format_amount, format_share
+from riskshare.model.amounts import MAX_AMOUNT, MAX_AMOUNT_TEXT, format_amount, format_share
+from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
 from riskshare.runs.simulation import BALANCE_TOLERANCE, layer_premiums
 
@@ -109,6 +112,9 @@ def explain(
         raise ScenarioError([Problem((), f"unknown source `{source}` (sources: {known})")])
     if any(not math.isfinite(x) or x < 0 for x in losses):
         raise ScenarioError([Problem((), "losses must be finite amounts, not negative")])
+    if any(x > MAX_AMOUNT for x in losses):
+        message = f"losses must be at most {MAX_AMOUNT_TEXT}, the largest amount riskshare takes"
+        raise ScenarioError([Problem((), message)])
     block = given_block(list(losses), index)
     allocation = allocate(plan, block, trace=True)
     clean_residue(allocation)
@@ -133,9 +139,11 @@ def explain(
     layer_totals = {t.name: float(allocation.payouts[j].sum()) for j, t in enumerate(plan.layers)}
     party_totals = _party_amounts(plan, names, allocation.nets.sum(axis=1))
     premiums, costs = _premium_flows(scenario, plan, allocation.reinstated, names, party_totals)
-    return ExplainResult(
+    result = ExplainResult(
         scenario, source_name, tuple(events), layer_totals, party_totals, premiums, costs
     )
+    check_figures(result.to_dict(), "the waterfall")
+    return result
 
 
 def _party_columns(plan: Plan) -> list[str]:
@@ -209,7 +217,12 @@ def _premium_flows(
     party_totals: dict[str, float],
 ) -> tuple[dict[str, dict[str, object]] | None, dict[str, float] | None]:
     """The year's premiums, subsidies and reinstatement premiums, and each party's cost."""
-    premiums = layer_premiums(plan, scenario.simulation.seed, scenario.simulation.years)
+    # priced on the scenario's own events (``plan`` has the given losses' source in
+    # place of its events file), by a run that must fit as simulate's must
+    priced, years = compile_plan(scenario), scenario.simulation.years
+    if priced.needs_loading_pass:
+        memory.check(partial(memory.estimate, scenario, [priced]), years, 1)
+    premiums = layer_premiums(priced, scenario.simulation.seed, years)
     if premiums is None:
         return None, None
     flows, rates = cost_terms(plan, premiums)

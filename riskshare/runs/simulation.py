@@ -13,7 +13,7 @@ import numpy as np
 from riskshare._version import __version__
 from riskshare.engine import memory
 from riskshare.engine.block import BlockResult
-from riskshare.engine.events import FloatArray, block_spans
+from riskshare.engine.events import BLOCK_YEARS, FloatArray, block_spans
 from riskshare.engine.passes import Paired, Pairing, Streamed
 from riskshare.engine.plan import Plan, compile_plan
 from riskshare.engine.premiums import PremiumSplit, premium_split, premiums_for
@@ -21,6 +21,7 @@ from riskshare.engine.schedule import Summaries, loading_premiums, stream
 from riskshare.engine.series import SeriesKey, new_summaries
 from riskshare.engine.workers import cores
 from riskshare.errors import RunError
+from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
 from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, SeriesSummary, share_of, tail_size
 
@@ -156,12 +157,15 @@ def run_plans(
     summaries ``new_summaries`` make do; ``new_summaries`` and ``pairing`` are
     :func:`riskshare.engine.schedule.stream`'s.
     """
-    spans = block_spans(years)
-    processes = min(resolve_workers(workers, years), len(spans))
+    resolved = resolve_workers(workers, years)
+    # before anything the size of the run is built, its list of blocks included
+    blocks = -(-years // BLOCK_YEARS)
     need = partial(
         memory.estimate, scenario, plans, tail_share=tail_share, paired=pairing is not None
     )
-    memory.check(need, years, processes, len(plans))
+    memory.check(need, years, min(resolved, blocks), len(plans))
+    spans = block_spans(years)
+    processes = min(resolved, len(spans))
     return stream(
         plans,
         seed,
@@ -186,7 +190,7 @@ def result_of(
 ) -> SimulationResult:
     """The :class:`SimulationResult` of a run whose blocks were merged into ``merged``."""
     total, parties, layers = assemble(scenario, plan, merged, premiums)
-    return SimulationResult(
+    result = SimulationResult(
         scenario=scenario,
         years=years,
         seed=seed,
@@ -199,6 +203,8 @@ def result_of(
         summaries=merged.summaries,
         premium_split=premium_split(plan, premiums),
     )
+    check_figures(result.to_dict(), "the run")
+    return result
 
 
 def assemble(

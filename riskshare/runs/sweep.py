@@ -21,6 +21,7 @@ from riskshare.engine.plan import Plan
 from riskshare.engine.schedule import Summaries
 from riskshare.engine.series import SeriesKey
 from riskshare.errors import Problem, RunError
+from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
 from riskshare.runs.grid import GridError, grid_points, parse_path, parse_set, show_value
 from riskshare.runs.same_events import (
@@ -239,7 +240,7 @@ def sweep(
             for point, run in zip(valid, runs, strict=True)
         }
         points = [finished.get(id(p), p) for p in points]
-    return SweepResult(
+    result = SweepResult(
         scenario=base,
         paths=tuple(grid),
         points=tuple(points),
@@ -248,6 +249,8 @@ def sweep(
         events=events,
         seconds=round(time.perf_counter() - started, 3),
     )
+    check_figures(result.to_dict(), "the sweep")
+    return result
 
 
 def _run(
