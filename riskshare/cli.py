@@ -22,7 +22,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from riskshare._version import __version__
-from riskshare.errors import ExitCode, Problem, RiskshareError, ScenarioError
+from riskshare.errors import ExitCode, Problem, RiskshareError, ScenarioError, printable
 from riskshare.loading.load import load_scenario_with_warnings, validate_file
 from riskshare.model.amounts import parse_amount
 from riskshare.model.scenario import Scenario, scenario_json_schema
@@ -481,7 +481,7 @@ def validate(
         _write_json(
             [
                 {
-                    "file": name,
+                    "file": printable(name),
                     "valid": name not in invalid,
                     "problems": [p.to_dict() for p in problems],
                 }
@@ -505,7 +505,7 @@ def validate(
 
 def _github(problem: Problem) -> str:
     """A GitHub Actions workflow command that annotates the line at fault."""
-    fields = [f"file={problem.file}"] if problem.file else []
+    fields = [f"file={printable(problem.file)}"] if problem.file else []
     if problem.line is not None:
         fields.append(f"line={problem.line}")
     if problem.column is not None:

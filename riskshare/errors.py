@@ -18,6 +18,16 @@ class ExitCode(IntEnum):
     USAGE = 2
 
 
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate written as its escape (``\\ud800``).
+
+    A lone surrogate is no character: printing or encoding one fails. It reaches a
+    message from a file name that is not UTF-8 (Python keeps its bytes as surrogates) or
+    from text a scenario was given from Python; files refuse it when read.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def format_loc(loc: Loc) -> str:
     """``("layers", 2, "share")`` → ``layers[2].share``."""
     text = ""
@@ -26,7 +36,7 @@ def format_loc(loc: Loc) -> str:
             text += f"[{part}]"
         else:
             text += f".{part}" if text else part
-    return text
+    return printable(text)
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,7 @@ class Problem:
     @property
     def where(self) -> str:
         """``FILE:LINE:COLUMN`` as far as it is known."""
-        parts = [self.file or "<scenario>"]
+        parts = [printable(self.file or "<scenario>")]
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:
@@ -56,20 +66,20 @@ class Problem:
     @property
     def text(self) -> str:
         """``layers[2].share: must be at most 100% (got 120%)``: the key and the message."""
-        key = format_loc(self.loc)
-        return f"{key}: {self.message}" if key else self.message
+        key, message = format_loc(self.loc), printable(self.message)
+        return f"{key}: {message}" if key else message
 
     def __str__(self) -> str:
         return f"{self.where}: {self.severity}: {self.text}"
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "file": self.file,
+            "file": printable(self.file) if self.file is not None else None,
             "line": self.line,
             "column": self.column,
             "severity": self.severity,
             "key": format_loc(self.loc),
-            "message": self.message,
+            "message": printable(self.message),
         }
 
 

@@ -11,8 +11,11 @@ from riskshare.model.amounts import (
     AMOUNT_PATTERN,
     format_amount,
     format_share,
+    half_width,
     parse_amount,
     parse_share,
+    unit_of,
+    written_hint,
 )
 
 
@@ -191,3 +194,80 @@ def test_the_schema_accepts_the_amounts_the_parser_does(text: str) -> None:
     except ValueError:
         parsed = False
     assert bool(re.match(AMOUNT_PATTERN, text)) == parsed
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("５Ｍ", "full-width digits in '５Ｍ' — write 5M"),
+        ("５００万", "full-width digits in '５００万' — write 500万"),
+        ("5Ｍ", "full-width characters in '5Ｍ' — write 5M"),
+        ("１", "full-width digits in '１' — write 1"),
+        (
+            "200,000,000",
+            "write 200,000,000 as 200000000, 200_000_000 or 2亿 "
+            "(commas separate entries: inside {…}, in a CSV row)",
+        ),
+        (
+            "5,000,000",
+            "write 5,000,000 as 5000000, 5_000_000 or 5M "
+            "(commas separate entries: inside {…}, in a CSV row)",
+        ),
+        (
+            "1,250,000.5",
+            "write 1,250,000.5 as 1250000.5 or 1_250_000.5 "
+            "(commas separate entries: inside {…}, in a CSV row)",
+        ),
+        (
+            "5,000万",
+            "write 5,000万 as 5000万 or 5_000万 "
+            "(commas separate entries: inside {…}, in a CSV row)",
+        ),
+    ],
+)
+def test_amounts_written_as_a_person_might_are_explained(value: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_amount(value)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("８０％", "full-width digits in '８０％' — write 80%"),
+        ("80％", "full-width characters in '80％' — write 80%"),
+        ("０.８", "full-width digits in '０.８' — write 0.8"),
+    ],
+)
+def test_full_width_shares_are_refused_with_the_ascii_form(value: str, message: str) -> None:
+    """float() reads full-width digits; a share must not, as no amount does."""
+    with pytest.raises(ValueError) as caught:
+        parse_share(value)
+    assert str(caught.value) == message
+
+
+def test_digits_of_other_scripts_are_not_read_as_a_share() -> None:
+    with pytest.raises(ValueError, match="is not a share"):
+        parse_share("٠.٨")  # Arabic-Indic digits, which float() would read as 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "half"),
+    [("８０％", "80%"), ("ｌｉｍｉｔ：　5M", "limit: 5M"), ("５００万", "500万"), ("5M", "5M")],
+)
+def test_half_width(text: str, half: str) -> None:
+    assert half_width(text) == half
+
+
+@pytest.mark.parametrize("text", ["5M", "80%", "abc", "1,2", "12,34", "", "5 000"])
+def test_no_hint_for_other_text(text: str) -> None:
+    assert written_hint(text) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [("5M", "M"), ("500万", "万"), (" 1.2bn ", "bn"), ("500", ""), (500, ""), (0.5, ""),
+     ("unlimited", None), ("5MM", None), (True, None), (None, None)],
+)  # fmt: skip
+def test_unit_of(value: object, unit: str | None) -> None:
+    assert unit_of(value) == unit

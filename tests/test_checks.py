@@ -399,3 +399,52 @@ def test_sources_of_an_events_file() -> None:
         "warning: sources.quake: source `quake` does not appear in the events file's "
         "`source` column",
     ]
+
+
+# --- limits written as the tops of their layers ---------------------------------------
+
+
+def test_a_limit_written_as_the_top_of_its_layer() -> None:
+    tower = layers(
+        {"name": "primary", "party": "ins", "attachment": "5M", "limit": "50M", "share": "50%"},
+        {"name": "excess", "party": "re", "attachment": "50M", "limit": "100M", "share": "50%"},
+    )
+    assert problems(tower) == [
+        "warning: layers[0].limit: limit 50M reaches 55M (5M + 50M), past `excess` which "
+        "attaches at 50M: `limit` is the size of the layer above its attachment, not its top; "
+        "for a layer from 5M up to 50M write limit: 45M"
+    ]
+
+
+def test_a_limit_below_an_attachment_nothing_ends_at() -> None:
+    tower = layers({"name": "high", "party": "re", "attachment": "50M", "limit": "45M"})
+    assert problems(tower) == [
+        "warning: layers[0].limit: limit 45M is below attachment 50M: `limit` is the size of "
+        "the layer above its attachment, not its top, so this layer takes from 50M up to 95M"
+    ]
+
+
+@pytest.mark.parametrize(
+    "tower",
+    [
+        # Pool Re's annual tower: 1.75B xs 2B stacked on 1B xs 1B
+        [
+            {"name": "one", "party": "ins", "attachment": "1B", "limit": "1B"},
+            {"name": "two", "party": "re", "attachment": "2B", "limit": "1.75B"},
+        ],
+        # one slice shared by two insurers
+        [
+            {"name": "lead", "party": "ins", "attachment": "5M", "limit": "5M", "share": "60%"},
+            {"name": "follow", "party": "re", "attachment": "5M", "limit": "5M", "share": "40%"},
+        ],
+        # a contiguous tower whose upper layers are smaller than their attachments
+        [
+            {"name": "primary", "party": "ins", "limit": "10M"},
+            {"name": "second", "party": "re", "attachment": "10M", "limit": "5M"},
+            {"name": "third", "party": "gov", "attachment": "15M", "limit": "5M"},
+        ],
+    ],
+    ids=["annual tower", "co-insurance", "stacked"],
+)
+def test_usual_towers_are_not_warned_of(tower: list[dict[str, Any]]) -> None:
+    assert problems(layers(*tower)) == []

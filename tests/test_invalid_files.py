@@ -60,3 +60,9 @@ def test_every_problem_is_located(path: Path) -> None:
 def test_valid_scenario_has_no_errors(path: Path) -> None:
     errors = [str(p) for p in validate_file(path) if p.severity == "error"]
     assert errors == []
+
+
+@pytest.mark.parametrize("path", VALID + SHIPPED, ids=[p.name for p in VALID + SHIPPED])
+def test_valid_scenario_has_no_warnings(path: Path) -> None:
+    """Warnings are for slips: a shipped scenario, written with care, has none."""
+    assert [str(p) for p in validate_file(path)] == []

@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from riskshare.errors import Problem
+from riskshare.loading.input_files import EVENTS_LIMIT, InputFileError, read_bounded
 from riskshare.loading.messages import did_you_mean
-from riskshare.model.amounts import parse_amount
+from riskshare.model.amounts import parse_amount, written_hint
 from riskshare.model.scenario import EventTable
 
 T = TypeVar("T")
@@ -31,24 +32,26 @@ def read_events(path: Path, written: str, display: str) -> tuple[EventTable | No
     table holds the rows that could be read, so that the checks still see their sources.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        where = "" if os.path.isabs(written) else " (a path relative to the scenario file's folder)"
-        return None, [Problem(("events_file",), f"no such file: {written}{where}")]
+        raw = read_bounded(path, EVENTS_LIMIT, "an events file", "; keep fewer years or rows")
+    except InputFileError as error:
+        if error.reason == "no such file":
+            where = (
+                "" if os.path.isabs(written) else " (a path relative to the scenario file's folder)"
+            )
+            return None, [Problem(("events_file",), f"no such file: {written}{where}")]
+        return None, [Problem(("events_file",), f"{written} {error.reason}")]
+    try:
+        return _events(_rows(raw), display, written)
     except UnicodeDecodeError:
         return None, [Problem(("events_file",), f"{written} is not UTF-8 text; save it as UTF-8")]
-    except OSError as error:
-        message = f"cannot read {written}: {error.strerror or error}"
-        return None, [Problem(("events_file",), message)]
-    try:
-        return _events(_rows(text), display, written)
     except csv.Error as error:  # a field over the csv module's size limit, and the like
         return None, [Problem((), f"cannot be read as CSV: {error}", file=display)]
 
 
-def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Each row of a CSV text with the line it ends on."""
-    reader = csv.reader(io.StringIO(text))
+def _rows(raw: bytes) -> Iterator[tuple[int, list[str]]]:
+    """Each row of a CSV file's bytes with the line it ends on, decoded as it is read."""
+    text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
     for row in reader:
         yield reader.line_num, row
 
@@ -108,9 +111,12 @@ def _header(header: list[str]) -> list[str]:
 def _read(text: str, kind: Callable[[str], T], expected: str) -> T:
     """``text`` read as ``kind``; a ValueError saying what was expected if it is not one."""
     try:
+        if not text.isascii():  # int() and float() would read full-width digits
+            raise ValueError
         return kind(text)
     except ValueError:
-        raise ValueError(f"must be {expected} (got {text!r})") from None
+        hint = written_hint(text)
+        raise ValueError(hint or f"must be {expected} (got {text!r})") from None
 
 
 def _year(text: str) -> int:

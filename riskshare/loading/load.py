@@ -22,6 +22,7 @@ from riskshare.loading.messages import validation_problems
 from riskshare.model.amounts import describe
 from riskshare.model.checks import check_scenario
 from riskshare.model.scenario import EventTable, Scenario
+from riskshare.model.unit_slips import check_written
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
 
@@ -72,9 +73,12 @@ def parse_value(text: str) -> object:
     text is not YAML.
     """
     try:
-        return yaml12.read(text).data
+        document = yaml12.read(text)
     except yaml12.UnreadableError as error:
         raise ValueError(error.message) from None
+    if document.surrogates:
+        raise ValueError(document.surrogates[0].text)
+    return document.data
 
 
 # --- the steps ------------------------------------------------------------------------
@@ -105,7 +109,7 @@ def _build(
     base: Path,
     events: EventTable | None = None,
 ) -> tuple[Scenario | None, list[Problem]]:
-    problems = list(document.duplicates) if document is not None else []
+    problems = list(document.problems) if document is not None else []
     table: EventTable | None = None
     events_file = data.get("events_file")
     if isinstance(events_file, str) and events is not None:  # read already
@@ -125,6 +129,8 @@ def _build(
         scenario.attach(file=file, event_table=table)
         if events_file is None or table is not None:  # without its events, checks mislead
             problems += check_scenario(scenario)
+        if document is not None:  # how a file writes its amounts, not a mapping's
+            problems += check_written(data)
     located = [_place(p, document, file) for p in problems]
     return scenario, sorted(located, key=lambda p: (p.file != file, p.line or 0, p.column or 0))
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from riskshare.errors import Loc, Problem
-from riskshare.model.amounts import describe, show
+from riskshare.loading.yaml_messages import full_width_hint
+from riskshare.model.amounts import describe, half_width, show, written_hint
 from riskshare.model.scenario import Scenario
 
 
@@ -120,10 +121,19 @@ def _message(error: _Error) -> str:
         return f"missing required key `{error.loc[-1]}`"
     if kind == "extra_forbidden":
         key = str(error.loc[-1])
-        return f"unknown key `{key}`{did_you_mean(key, _keys_at(error.loc[:-1]))}"
+        return f"unknown key `{key}`{_key_hint(key, error.loc[:-1])}"
+    hint = written_hint(value) if isinstance(value, str) and kind in _PARSING else None
+    if hint is not None:
+        return hint
     if kind in _EXPECTED:
         quote = kind == "string_type" and isinstance(value, (bool, int, float))
         hint = "; put it in quotes if it is a name" if quote else ""
+        if (
+            kind == "list_type"
+            and isinstance(value, Mapping)
+            and any(str(key).startswith("-") for key in value)
+        ):  # `-name: x` is a key `-name`, not a list item
+            hint = "; a list item needs a space after its `-` (`- name: …`)"
         return f"must be {_EXPECTED[kind]}, not {describe(value)}{hint}"
     if kind in _BOUNDS:
         bound, words = _BOUNDS[kind]
@@ -140,6 +150,18 @@ def _message(error: _Error) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     return message.replace("Input should be", "must be")
+
+
+_PARSING = ("float_parsing", "int_parsing", "float_type", "int_type")
+
+
+def _key_hint(key: str, loc: Loc) -> str:
+    """A full-width colon in a key (``limit： 5M``), or the key most like it."""
+    if full_width_hint(key):
+        return full_width_hint(key)
+    if half_width(key) != key:
+        return f"; full-width characters — write `{half_width(key)}`"
+    return did_you_mean(key, _keys_at(loc))
 
 
 def did_you_mean(name: str, known: Sequence[str], what: str = "keys here") -> str:

@@ -6,7 +6,16 @@ instead, and keeps every mapping key a string (a member named ``2024`` or ``true
 stays that name). :func:`read_file` returns a :class:`Document`: the data, and the node tree
 that :meth:`Document.position` walks to place a key path at its line and column.
 
-This module and :mod:`riskshare.loading.load` are the only ones that touch ``yaml``.
+Hostile input is refused before it can do harm: a file larger than
+:data:`~riskshare.loading.input_files.SCENARIO_LIMIT` or that is not a regular file, lists and
+mappings nested deeper than :data:`MAX_DEPTH` (an alias counts as the value it names),
+and an alias used inside the value it names. A lone surrogate (``"\\ud800"``), which no
+file or terminal can hold, is a problem of its key, shown escaped; digits grouped by
+commas inside ``{…}`` or ``[…]`` (``200,000,000``) are put back together, so that the
+amount's message explains them instead of three keys.
+
+This module, :mod:`riskshare.loading.yaml_nodes` and :mod:`riskshare.loading.load` are the only ones
+that touch ``yaml``.
 """
 
 from __future__ import annotations
@@ -20,12 +29,19 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
+from yaml.events import AliasEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from riskshare.errors import Loc, Problem
+from riskshare.loading.input_files import SCENARIO_LIMIT, InputFileError, read_bounded
+from riskshare.loading.yaml_messages import explain
+from riskshare.loading.yaml_nodes import children, join_digit_groups, lone_surrogates
 
 _TAG = "tag:yaml.org,2002:"
 _MERGE = _TAG + "merge"
+
+#: The deepest nesting of lists and mappings read; a scenario needs six at most.
+MAX_DEPTH = 64
 
 # The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
 # tag, pattern, the characters a matching scalar can start with ("" for the empty one).
@@ -43,9 +59,47 @@ _CORE_SCHEMA: tuple[tuple[str, str, list[str]], ...] = (
 
 
 class Yaml12Loader(yaml.SafeLoader):
-    """A safe loader with YAML 1.2 core-schema scalars and string mapping keys."""
+    """A safe loader with YAML 1.2 core-schema scalars and string mapping keys.
+
+    Composing refuses lists and mappings nested deeper than :data:`MAX_DEPTH`, counting
+    through aliases, before Python's recursion limit is near, and an alias used inside
+    the value it names.
+    """
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 (PyYAML's own class table)
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._open = 0  # lists and mappings being composed around the next node
+        self._levels: dict[int, int] = {}  # id(node) → levels of lists and mappings in it
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, AliasEvent):
+            node = super().compose_node(parent, index)
+            levels = self._levels.get(id(node))
+            if levels is None:  # its value is still being composed: it holds itself
+                raise _unreadable(
+                    f"the alias `*{event.anchor}` is used inside the value `&{event.anchor}` "
+                    "names, so that value would hold itself without end; write it out instead",
+                    event.start_mark,
+                )
+            if self._open + levels > MAX_DEPTH:
+                raise _too_deep(event.start_mark, through_alias=True)
+            return node
+        collection = isinstance(event, CollectionStartEvent)
+        if collection and self._open >= MAX_DEPTH:
+            raise _too_deep(event.start_mark)
+        self._open += collection
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._open -= collection
+        if node is not None:
+            self._levels[id(node)] = collection + max(
+                (self._levels[id(child)] for child in children(node)), default=0
+            )
+        return node
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         self.flatten_mapping(node)
@@ -100,13 +154,35 @@ class UnreadableError(ValueError):
         self.column = column
 
 
+def _unreadable(message: str, mark: Any) -> UnreadableError:
+    """The error at ``mark``, a PyYAML mark (the stubs know two kinds)."""
+    if mark is None:
+        return UnreadableError(message)
+    return UnreadableError(message, mark.line + 1, mark.column + 1)
+
+
+def _too_deep(mark: Any, through_alias: bool = False) -> UnreadableError:
+    alias = " (counting the value this alias names)" if through_alias else ""
+    return _unreadable(
+        f"lists and mappings nested deeper than {MAX_DEPTH} levels{alias}; "
+        "a scenario needs a few levels at most",
+        mark,
+    )
+
+
 @dataclass(frozen=True)
 class Document:
-    """A YAML document: its data, the node tree that places key paths, its duplicate keys."""
+    """A YAML document: its data, the node tree that places key paths, and its problems:
+    keys written twice, and text holding a lone surrogate."""
 
     root: Node | None
     data: object
     duplicates: tuple[Problem, ...] = ()
+    surrogates: tuple[Problem, ...] = ()
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.duplicates + self.surrogates
 
     def position(self, loc: Loc) -> tuple[int, int] | tuple[None, None]:
         """1-based line and column of the key at ``loc``, or as near as the file goes.
@@ -179,13 +255,16 @@ def _key_text(node: Node) -> str | None:
 def read_file(path: Path) -> Document:
     """Read a UTF-8 YAML file; :class:`UnreadableError` if it cannot be read or is not YAML."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableError("no such file") from None
-    except IsADirectoryError:
-        raise UnreadableError("is a directory, not a scenario file") from None
-    except OSError as error:
-        raise UnreadableError(f"cannot be read: {error.strerror or error}") from None
+        raw = read_bounded(
+            path,
+            SCENARIO_LIMIT,
+            "a scenario file",
+            "; a scenario with many events gives them in an `events_file` (CSV)",
+        )
+    except InputFileError as error:
+        stdin = " (a scenario is read from a file, not from standard input)"
+        missing = str(path) == "-" and error.reason == "no such file"
+        raise UnreadableError(error.reason + (stdin if missing else "")) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -214,47 +293,41 @@ def read(text: str) -> Document:
         ) from None
     try:
         root = loader.get_single_node()
+        if root is not None:
+            join_digit_groups(root, text)
         # Look for duplicates before construction merges `<<` keys into the mappings.
         duplicates = _duplicate_keys(root)
+        surrogates = lone_surrogates(root)
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
-        raise _syntax_error(error) from None
+        raise _syntax_error(error, text) from None
     finally:
         loader.dispose()
-    return Document(root, data, duplicates)
+    return Document(root, data, duplicates, surrogates)
 
 
-# What to do about PyYAML's commonest complaints, and its token names in plain words.
-_HINTS = {
-    "found character '\\t'": "; indent with spaces, not tabs",
-    "mapping values are not allowed": "; a value holding `: ` must be put in quotes",
-    "could not find expected ':'": "; a key needs a `:` after it",
-}
-_TOKENS = {
-    "<stream end>": "the end of the file",
-    "<block end>": "the end of the indented block",
-    "<block mapping start>": "a new key",
-    "<block sequence start>": "a list item",
-}
-
-
-def _syntax_error(error: yaml.MarkedYAMLError) -> UnreadableError:
-    problem, context = error.problem or "", error.context or ""
-    if problem.startswith("but ") or not problem:
-        message = ", ".join(part for part in (context, problem) if part) or "cannot be read"
-    else:
-        message = problem
-        if context and error.context_mark is not None:
-            message += f" ({context} from line {error.context_mark.line + 1})"
-    for token, words in _TOKENS.items():
-        message = message.replace(f"'{token}'", words).replace(token, words)
-    message += "".join(hint for start, hint in _HINTS.items() if problem.startswith(start))
-    mark = error.problem_mark or error.context_mark
-    if problem.startswith("could not find expected ':'") and error.context_mark is not None:
-        mark = error.context_mark  # the key without its colon, not where the scan gave up
+def _syntax_error(error: yaml.MarkedYAMLError, text: str) -> UnreadableError:
+    """PyYAML's complaint in plain words, at the place the fix is to be made."""
+    problem_mark, context_mark = error.problem_mark, error.context_mark
+    message, at_context = explain(
+        error.problem or "",
+        error.context or "",
+        context_mark.line + 1 if context_mark is not None else None,
+        _lines_between(text, context_mark, problem_mark),
+    )
+    mark = context_mark if at_context and context_mark is not None else problem_mark
+    mark = mark or context_mark
     if mark is None:
         return UnreadableError(f"invalid YAML: {message}", None, None)
     return UnreadableError(f"invalid YAML: {message}", mark.line + 1, mark.column + 1)
+
+
+def _lines_between(text: str, first: yaml.Mark | None, last: yaml.Mark | None) -> str:
+    """The lines of ``text`` from one mark's to the other's, for the full-width hints."""
+    lines = [mark.line for mark in (first, last) if mark is not None]
+    if not lines:
+        return ""
+    return "\n".join(text.splitlines()[min(lines) : max(lines) + 1])
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:

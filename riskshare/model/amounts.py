@@ -41,6 +41,12 @@ _AMOUNT = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>{_UNIT})?\s*$")
 AMOUNT_PATTERN = rf"^\s*(?:{_NUMBER})\s*(?:{_UNIT})?\s*$"
 
 _SHARE = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*%\s*$")
+_GROUPED = re.compile(
+    rf"^\s*(?P<digits>[0-9]{{1,3}}(?:,[0-9]{{3}})+)(?P<fraction>\.[0-9]+)?\s*(?P<unit>{_UNIT})?\s*$"
+)
+#: Full-width forms of ASCII (U+FF01–U+FF5E) and the ideographic space, to ASCII.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_UNIT_FORMS = (("M", 6), ("亿", 8), ("万", 4), ("B", 9), ("k", 3))
 
 
 def parse_amount(value: object, *, allow_unlimited: bool = False, bounded: bool = True) -> float:
@@ -90,7 +96,8 @@ def _parse_number(value: object, allow_unlimited: bool) -> float:
         match = _AMOUNT.match(text)
         if match is None:
             raise ValueError(
-                f"is not an amount: {value!r}; write a number with an optional unit, "
+                written_hint(value)
+                or f"is not an amount: {value!r}; write a number with an optional unit, "
                 "such as 800k, 5M, 1.2B, 500万 or 3亿"
             )
         unit = (match["unit"] or "").lower()
@@ -124,11 +131,14 @@ def parse_share(value: object) -> float:
         match = _SHARE.match(value)
         if match is None:
             try:
+                if not value.isascii():  # float() would read full-width digits
+                    raise ValueError
                 number = float(value.strip())
             except ValueError:
                 raise ValueError(
-                    f"is not a share: {value!r}; write a percentage such as 80% or a fraction "
-                    "such as 0.8"
+                    written_hint(value)
+                    or f"is not a share: {value!r}; write a percentage such as 80% or a "
+                    "fraction such as 0.8"
                 ) from None
             return parse_share(number)
         percent = float(match["number"])
@@ -136,6 +146,63 @@ def parse_share(value: object) -> float:
             raise ValueError(f"must be at most 100% (got {value.strip()})")
         return percent / 100.0
     raise ValueError(f"must be a share such as 80% or 0.8, not {describe(value)}")
+
+
+def written_hint(text: str) -> str | None:
+    """What is wrong with a number written in full-width characters or with thousands
+    separators, and how to write it; None for any other text.
+
+    Full-width digits (``８０％``, as a Chinese input method types them) are refused
+    everywhere a number is read, rather than read silently in some places and not in
+    others; the message shows the number in ASCII.
+    """
+    half = half_width(text).strip()
+    if half != text.strip():
+        kind = "digits" if any("０" <= c <= "９" for c in text) else "characters"
+        return f"full-width {kind} in {text!r} — write {half}"
+    grouped = _GROUPED.match(text)
+    if grouped is None:
+        return None
+    digits, fraction, unit = grouped["digits"], grouped["fraction"] or "", grouped["unit"] or ""
+    forms = [
+        f"{digits.replace(',', '')}{fraction}{unit}",
+        f"{digits.replace(',', '_')}{fraction}{unit}",
+    ]
+    short = _with_unit(Decimal(forms[0])) if not unit else forms[0]
+    if len(short) < len(forms[0]):  # 2亿, not 1.2500005M
+        forms.append(short)
+    written = ", ".join(forms[:-1]) + f" or {forms[-1]}"
+    return (
+        f"write {text.strip()} as {written} (commas separate entries: inside {{…}}, in a CSV row)"
+    )
+
+
+def half_width(text: str) -> str:
+    """``text`` with full-width ASCII forms (``８０％``, ``：``) as their ASCII twins."""
+    return text.translate(_HALF_WIDTH)
+
+
+def _with_unit(number: Decimal) -> str:
+    """The shortest exact way to write ``number`` with a unit: 200000000 → ``2亿``."""
+    forms = []
+    for unit, exponent in _UNIT_FORMS:
+        scaled = number.scaleb(-exponent)
+        if scaled >= 1:
+            forms.append(f"{scaled.normalize():f}{unit}")
+    return min(forms, key=len, default=f"{number.normalize():f}")
+
+
+def unit_of(value: object) -> str | None:
+    """The unit an amount is written with (``M`` for ``5M``), ``""`` for none (``500``),
+    None for what is not an amount or is ``unlimited``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return ""
+    if isinstance(value, str):
+        match = _AMOUNT.match(value)
+        return (match["unit"] or "") if match is not None else None
+    return None
 
 
 def describe(value: object) -> str:

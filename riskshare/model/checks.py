@@ -275,6 +275,7 @@ def _slices(scenario: Scenario) -> Iterator[Problem]:
         if key not in unique:
             unique[key] = "ground_up" if only_ground_up else subject
     reported: set[int] = set()
+    slips: list[Problem] = []
     for key, subject in unique.items():
         members = list(key)
         for problem in _over_ceded(scenario, subject, members):
@@ -283,6 +284,10 @@ def _slices(scenario: Scenario) -> Iterator[Problem]:
                 reported.add(index)
                 yield problem
         yield from _gaps(scenario, subject, members)
+        for problem in _limit_slips(scenario, members):
+            if problem not in slips:
+                slips.append(problem)
+                yield problem
 
 
 def _over_ceded(scenario: Scenario, subject: str, members: list[int]) -> Iterator[Problem]:
@@ -325,6 +330,52 @@ def _gaps(scenario: Scenario, subject: str, members: list[int]) -> Iterator[Prob
                 "warning",
             )
         reach = max(reach, high)
+
+
+def _limit_slips(scenario: Scenario, members: list[int]) -> Iterator[Problem]:
+    """Warnings where a `limit` looks written as the top of its layer, not its size.
+
+    Two signs, among the layers on one subject: the next layer attaches exactly at
+    this layer's `limit`, which this layer then overlaps (5M xs 5M below 50M xs 50M:
+    the writer meant 5M up to 50M); or a limit below its attachment on a layer with no
+    layer ending where it starts (an excess layer stacked on another, as 1.75B xs 2B
+    on 1B xs 1B, is the usual shape and is not warned of).
+    """
+    layers = scenario.layers
+    for i in members:
+        layer = layers[i]
+        low, size = layer.attachment, layer.limit
+        if not 0 < size < math.inf or low <= 0:
+            continue
+        above = [
+            j
+            for j in members
+            if _same(layers[j].attachment, size) and low < layers[j].attachment < low + size
+        ]
+        if above:
+            yield Problem(
+                ("layers", i, "limit"),
+                f"limit {format_amount(size)} reaches {format_amount(low + size)} "
+                f"({format_amount(low)} + {format_amount(size)}), past `{layers[above[0]].name}` "
+                f"which attaches at {format_amount(size)}: `limit` is the size of the layer "
+                f"above its attachment, not its top; for a layer from {format_amount(low)} up "
+                f"to {format_amount(size)} write limit: {format_amount(size - low)}",
+                "warning",
+            )
+        elif size < low and not any(
+            _same(layers[j].attachment + layers[j].limit, low) for j in members if j != i
+        ):
+            yield Problem(
+                ("layers", i, "limit"),
+                f"limit {format_amount(size)} is below attachment {format_amount(low)}: "
+                "`limit` is the size of the layer above its attachment, not its top, so this "
+                f"layer takes from {format_amount(low)} up to {format_amount(low + size)}",
+                "warning",
+            )
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isfinite(a) and abs(a - b) <= _TOLERANCE * max(abs(a), abs(b))
 
 
 def _slice(low: float, high: float) -> str:

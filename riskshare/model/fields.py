@@ -23,7 +23,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from riskshare.model.amounts import AMOUNT_PATTERN, MAX_AMOUNT, parse_amount, parse_share
+from riskshare.model.amounts import (
+    AMOUNT_PATTERN,
+    MAX_AMOUNT,
+    parse_amount,
+    parse_share,
+    written_hint,
+)
 
 
 def _parsed(kind: str, parse: Callable[[object], float]) -> Callable[[object], float]:
@@ -41,6 +47,8 @@ def _parsed(kind: str, parse: Callable[[object], float]) -> Callable[[object], f
 _amount = _parsed("amount", parse_amount)
 _limit = _parsed("amount", partial(parse_amount, allow_unlimited=True))
 _share = _parsed("share", parse_share)
+#: The validators of the amount types, by which a field is known to hold an amount.
+AMOUNT_VALIDATORS = (_amount, _limit)
 
 
 def _rate(value: object) -> float:
@@ -48,8 +56,13 @@ def _rate(value: object) -> float:
     if isinstance(value, str):
         text = value.strip()
         try:
+            if not text.isascii():  # float() would read full-width digits
+                raise ValueError
             return (float(text[:-1]) / 100 if text.endswith("%") else float(text)) + 0.0
         except ValueError:
+            hint = written_hint(value)
+            if hint is not None:
+                raise PydanticCustomError("rate", "{hint}", {"hint": hint}) from None
             raise PydanticCustomError(
                 "rate",
                 "is not a rate: {value}; write a percentage such as 40% or a number such as 0.4",
