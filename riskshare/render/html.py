@@ -13,7 +13,6 @@ import html
 import io
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +23,7 @@ from rich.text import Text
 from riskshare import __version__
 from riskshare.render.tables import Formatter, footer_text, simulation_tables
 from riskshare.runs.bad_years import YearSplit, bad_year_splits
+from riskshare.runs.results import SeriesFigures
 from riskshare.runs.simulation import SimulationResult
 from riskshare.stats.curves import exceedance_curves
 
@@ -190,12 +190,12 @@ def _header(result: SimulationResult, generated: datetime) -> str:
 
 def _key_figures(result: SimulationResult, splits: list[YearSplit], f: Formatter) -> str:
     currency = result.scenario.currency
-    cards = [("Expected annual loss", f.amount(result.total["mean"]), "ground-up, all parties")]
+    cards = [("Expected annual loss", f.amount(result.total.mean), "ground-up, all parties")]
     for split in splits[1:]:
         top = max(split.parties.items(), key=lambda item: item[1], default=None)
         note = ""
         if top is not None and split.total > 0:
-            label = result.parties[top[0]]["label"]
+            label = result.parties[top[0]].label
             note = f"{label} pays most: {top[1] / split.total:.0%}"
         cards.append((f"Total loss in a {split.label}", f.amount(split.total), note))
     items = "".join(
@@ -261,15 +261,13 @@ def _plain(value: object) -> str:
 def _precision(result: SimulationResult, f: Formatter) -> str:
     lines = "<br>".join(_e(line) for line in footer_text(result).splitlines())
     balance = f'<p class="check">✔ {lines}</p>'
-    rows = [("Total ground-up loss", result.total, False)]
-    for entry in result.parties.values():
-        rows.append((str(entry["label"]), entry, False))
-        members = entry.get("members")
-        if isinstance(members, Mapping):
-            rows += [(str(name), figures, True) for name, figures in members.items()]
+    rows: list[tuple[str, SeriesFigures, bool]] = [("Total ground-up loss", result.total, False)]
+    for party in result.parties.values():
+        rows.append((party.label, party.figures, False))
+        rows += [(name, member.figures, True) for name, member in party.members.items()]
     body = []
     for label, figures, member in rows:
-        mean, stderr = _number(figures["mean"]), _number(figures["stderr"])
+        mean, stderr = figures.mean, figures.stderr
         relative = f"{stderr / mean:.2%}" if mean > 0 else "–"
         low, high = max(0.0, mean - Z95 * stderr), mean + Z95 * stderr
         body.append(
@@ -293,11 +291,6 @@ def _precision(result: SimulationResult, f: Formatter) -> str:
         "a handful of years and move from seed to seed.</p>"
     )
     return "\n".join([balance, table, note])
-
-
-def _number(value: object) -> float:
-    assert isinstance(value, (int, float))
-    return float(value)
 
 
 def _footer(result: SimulationResult, generated: datetime) -> str:

@@ -369,8 +369,7 @@ def who_pays_figure(result: SimulationResult, splits: Sequence[YearSplit]) -> Fi
             f"{scenario.name} · {result.years:,} simulated years · seed {result.seed}",
         )
         handles = [
-            Patch(facecolor=colours[name], label=str(result.parties[name]["label"]))
-            for name in names
+            Patch(facecolor=colours[name], label=result.parties[name].label) for name in names
         ]
         figure.legend(handles=handles, loc="outside lower center", ncols=min(5, len(handles)))
     return figure
@@ -575,9 +574,8 @@ def _draw_panel(
         )
         expected = None
         if result is not None and band.layer.name in result.layers:
-            mean = result.layers[band.layer.name].get("mean")
-            if isinstance(mean, (int, float)):
-                expected = f"avg {format_amount(float(mean))} a year"
+            mean = result.layers[band.layer.name].figures.mean
+            expected = f"avg {format_amount(mean)} a year"
         _band_text(
             axes, band, scenario.party_label(band.layer.party), expected, size[0], level_height
         )

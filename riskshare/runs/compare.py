@@ -23,6 +23,7 @@ from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import Plan
 from riskshare.errors import RunError
 from riskshare.model.scenario import Scenario
+from riskshare.runs.results import MemberFigures, PartyFigures, SeriesFigures
 from riskshare.runs.same_events import (
     ComparisonError,
     ScenarioSource,
@@ -156,19 +157,24 @@ def _keys(plan: Plan, section: Section) -> dict[str, str]:
 def _figures(result: SimulationResult, section: Section, name: str) -> dict[str, float]:
     """A row's figures in one scenario's result (costs: the losses where it has no premiums)."""
     if section == "layers":
-        entry: Mapping[str, object] = result.layers[name]
-    else:
-        party, _, member = name.partition("/")
-        entry = result.parties[party]
-        if member:
-            members = entry["members"]
-            assert isinstance(members, Mapping)
-            entry = members[member]
-        if section == "costs" and "cost" in entry:
-            cost = entry["cost"]
-            assert isinstance(cost, Mapping)
-            entry = cost
-    return {key: float(entry[key]) for key in (*FIGURES, "stderr")}  # type: ignore[arg-type]
+        return _row_figures(result.layers[name].figures)
+    party, _, member = name.partition("/")
+    entry = result.parties[party]
+    owner: PartyFigures | MemberFigures = entry.members[member] if member else entry
+    if section == "costs" and owner.cost is not None:
+        return _row_figures(owner.cost)
+    return _row_figures(owner.figures)
+
+
+def _row_figures(figures: SeriesFigures) -> dict[str, float]:
+    """The figures a comparison shows (:data:`FIGURES`), and the mean's standard error."""
+    return {
+        "mean": figures.mean,
+        "var_995": figures.var_995,
+        "tvar_99": figures.tvar_99,
+        "prob_positive": figures.prob_positive,
+        "stderr": figures.stderr,
+    }
 
 
 PairKey = tuple[int, str, str]  # scenario, row name, figure
