@@ -29,6 +29,7 @@ from riskshare.model.amounts import parse_amount
 from riskshare.model.scenario import Scenario, scenario_json_schema
 from riskshare.render.compare_tables import comparison_tables, sweep_tables
 from riskshare.render.tables import explain_tables, simulation_tables
+from riskshare.runs.bad_years import bad_year_splits
 from riskshare.runs.compare import compare as compare_scenarios
 from riskshare.runs.explain import explain as explain_losses
 from riskshare.runs.grid import GridError, parse_set
@@ -316,9 +317,10 @@ def report(
         result = _guard(
             lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
         )
+    bad_years = _guard(lambda: bad_year_splits(result, workers=workers))
     from riskshare.render.html import report_html
 
-    document = _guard(lambda: report_html(result, workers=workers))
+    document = report_html(result, bad_years)
     _write_file(output, document.encode("utf-8"))
     _stderr().print(f"wrote {output}", markup=False)
 
