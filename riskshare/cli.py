@@ -1,13 +1,16 @@
 """The ``riskshare`` command: a thin shell over the library.
 
 Each command loads, makes one library call and renders. Every error the library
-raises on purpose ends in :func:`_fail`: one message, the right exit code, no traceback
+raises on purpose ends in one place, :func:`_funnel`, around every command: one
+message, the exit code of its kind (:class:`~riskshare.errors.ExitCode`), no traceback
 (a sweep's malformed ``--set`` path is a usage error, exit 2, as typer reports it).
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import functools
 import io
 import json
 import os
@@ -17,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec
 
 import typer
 from rich.console import Console
@@ -35,7 +38,6 @@ from riskshare.runs.explain import explain as explain_losses
 from riskshare.runs.grid import GridError, parse_set
 from riskshare.runs.simulation import Progress
 from riskshare.runs.simulation import simulate as simulate_scenario
-from riskshare.runs.sweep import SweepResult
 from riskshare.runs.sweep import sweep as sweep_scenario
 
 app = typer.Typer(
@@ -48,7 +50,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-T = TypeVar("T")
+P = ParamSpec("P")
 PROGRESS_MIN_YEARS = 500_000
 
 
@@ -83,20 +85,42 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(ExitCode.FAILED)
 
 
-def _guard(action: Callable[[], T]) -> T:
-    """Run ``action``; turn the library's errors into one clear message and exit code 1."""
+@contextmanager
+def _funnel() -> Iterator[None]:
+    """Where every error the library raises on purpose ends: one message and its exit code.
+
+    A malformed or unknown ``--set`` path is a usage error (exit 2), as typer reports
+    its own; an invalid scenario or a failed run (exit 1) prints each problem found; a
+    file that cannot be read (exit 1) names it.
+    """
     try:
-        return action()
+        yield
+    except GridError as error:
+        raise typer.BadParameter(str(error), param_hint="--set") from None
     except ScenarioError as error:
-        _fail("\n".join(str(p) for p in error.problems if p.severity == "error"))
+        _fail("\n".join(str(p) for p in error.errors))
     except RiskshareError as error:
         _fail(f"error: {error}")
     except OSError as error:
+        if error.errno == errno.EPIPE:  # the reader went away: typer ends quietly
+            raise
         _fail(f"error: {error.filename or ''}: {error.strerror or error}")
 
 
+def _command(function: Callable[P, None]) -> Callable[P, None]:
+    """Register ``function`` as a command of ``riskshare``, its errors ending in :func:`_funnel`."""
+
+    @functools.wraps(function)
+    def funnelled(*args: P.args, **kwargs: P.kwargs) -> None:
+        with _funnel():
+            function(*args, **kwargs)
+
+    app.command()(funnelled)
+    return funnelled
+
+
 def _load(path: Path) -> Scenario:
-    scenario, warnings = _guard(lambda: load_scenario_with_warnings(path))
+    scenario, warnings = load_scenario_with_warnings(path)
     console = _stderr()
     for warning in warnings:
         console.print(str(warning), markup=False)
@@ -259,7 +283,7 @@ WorkersOption = Annotated[
 ]
 
 
-@app.command()
+@_command
 def simulate(
     scenario_path: ScenarioPath,
     years: YearsOption = None,
@@ -284,9 +308,7 @@ def simulate(
         _needs_report_extra()
     scenario = _load(scenario_path)
     with _running(scenario, years) as progress:
-        result = _guard(
-            lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
-        )
+        result = simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
     if plot_path is not None and plot_format is not None:
@@ -297,7 +319,7 @@ def simulate(
         _stdout().print(simulation_tables(result, units.value if units else None))
 
 
-@app.command()
+@_command
 def report(
     scenario_path: ScenarioPath,
     output: Annotated[
@@ -314,10 +336,8 @@ def report(
     _needs_report_extra()
     scenario = _load(scenario_path)
     with _running(scenario, years) as progress:
-        result = _guard(
-            lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
-        )
-    bad_years = _guard(lambda: bad_year_splits(result, workers=workers))
+        result = simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
+    bad_years = bad_year_splits(result, workers=workers)
     from riskshare.render.html import report_html
 
     document = report_html(result, bad_years)
@@ -325,7 +345,7 @@ def report(
     _stderr().print(f"wrote {output}", markup=False)
 
 
-@app.command()
+@_command
 def explain(
     scenario_path: ScenarioPath,
     loss: Annotated[
@@ -356,14 +376,14 @@ def explain(
         except ValueError as error:
             raise typer.BadParameter(f"{text!r} {error}", param_hint="--loss") from None
     scenario = _load(scenario_path)
-    result = _guard(lambda: explain_losses(scenario, losses, source))
+    result = explain_losses(scenario, losses, source)
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
     if json_path != "-":
         _stdout().print(explain_tables(result, units.value if units else None))
 
 
-@app.command()
+@_command
 def compare(
     scenario_paths: Annotated[
         list[Path],
@@ -383,16 +403,14 @@ def compare(
         raise typer.BadParameter("give two or more scenario files", param_hint="SCENARIO...")
     scenarios = [_load(path) for path in scenario_paths]
     with _running(scenarios[0], years) as progress:
-        result = _guard(
-            lambda: compare_scenarios(scenarios, years, seed, progress=progress, workers=workers)
-        )
+        result = compare_scenarios(scenarios, years, seed, progress=progress, workers=workers)
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
     if json_path != "-":
         _stdout().print(comparison_tables(result, units.value if units else None))
 
 
-@app.command()
+@_command
 def sweep(
     scenario_path: ScenarioPath,
     assignments: Annotated[
@@ -420,23 +438,13 @@ def sweep(
         raise typer.BadParameter("only one of --json and --csv can write to stdout (-)")
     grid: dict[str, list[object]] = {}
     for spec in assignments:
-        try:
-            path, values = parse_set(spec)
-        except GridError as error:
-            raise typer.BadParameter(str(error), param_hint="--set") from None
+        path, values = parse_set(spec)
         if path in grid:
             raise typer.BadParameter(f"`{path}` is given twice", param_hint="--set")
         grid[path] = values
     scenario = _load(scenario_path)
-
-    def run(progress: Progress | None) -> SweepResult:
-        try:
-            return sweep_scenario(scenario, grid, years, seed, progress=progress, workers=workers)
-        except GridError as error:
-            raise typer.BadParameter(str(error), param_hint="--set") from None
-
     with _running(scenario, years) as progress:
-        result = _guard(lambda: run(progress))
+        result = sweep_scenario(scenario, grid, years, seed, progress=progress, workers=workers)
     console = _stderr()
     for point in result.points:
         for message in point.messages():
@@ -451,7 +459,7 @@ def sweep(
         raise typer.Exit(ExitCode.FAILED)
 
 
-@app.command()
+@_command
 def validate(
     files: Annotated[
         list[Path], typer.Argument(metavar="FILE...", help="Scenario files to check.")
@@ -503,7 +511,7 @@ def _github(problem: Problem) -> str:
     return f"::{problem.severity} {','.join(fields)}::{message}"
 
 
-@app.command()
+@_command
 def schema() -> None:
     """Print the JSON Schema of the scenario format, for editors and other tools."""
     _write_json(scenario_json_schema(), "-")
