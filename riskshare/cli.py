@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from riskshare import __version__
 from riskshare.errors import ExitCode, Problem, RiskshareError, ScenarioError
@@ -166,6 +166,16 @@ def _write_file(target: Path, data: bytes) -> None:
         if isinstance(error, OSError):
             _fail(f"error: cannot write {target}: {error.strerror or error}")
         raise
+
+
+def _json_and_tables(
+    json_path: str | None, data: Callable[[], object], tables: Callable[[], RenderableType]
+) -> None:
+    """Write the JSON where ``--json`` asks, and print the tables unless it went to stdout."""
+    if json_path is not None:
+        _write_json(data(), json_path)
+    if json_path != "-":
+        _stdout().print(tables())
 
 
 def _figure_format(path: Path, option: str) -> str:
@@ -377,10 +387,8 @@ def explain(
             raise typer.BadParameter(f"{text!r} {error}", param_hint="--loss") from None
     scenario = _load(scenario_path)
     result = explain_losses(scenario, losses, source)
-    if json_path is not None:
-        _write_json(result.to_dict(), json_path)
-    if json_path != "-":
-        _stdout().print(explain_tables(result, units.value if units else None))
+    unit = units.value if units else None
+    _json_and_tables(json_path, result.to_dict, lambda: explain_tables(result, unit))
 
 
 @_command
@@ -404,10 +412,8 @@ def compare(
     scenarios = [_load(path) for path in scenario_paths]
     with _running(scenarios[0], years) as progress:
         result = compare_scenarios(scenarios, years, seed, progress=progress, workers=workers)
-    if json_path is not None:
-        _write_json(result.to_dict(), json_path)
-    if json_path != "-":
-        _stdout().print(comparison_tables(result, units.value if units else None))
+    unit = units.value if units else None
+    _json_and_tables(json_path, result.to_dict, lambda: comparison_tables(result, unit))
 
 
 @_command

@@ -9,7 +9,7 @@ way in (``party.figures.mean``), the keys the way of code written for the JSON.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from riskshare.model.scenario import PartyKind
 from riskshare.stats.summary import RETURN_PERIODS, TVAR_SHARE, SeriesSummary
@@ -89,17 +89,9 @@ class SeriesFigures(JsonMapping):
         )
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "mean": self.mean,
-            "std": self.std,
-            "stderr": self.stderr,
-            "prob_positive": self.prob_positive,
-            "var_99": self.var_99,
-            "var_995": self.var_995,
-            "tvar_99": self.tvar_99,
-            "max": self.max,
-            "return_periods": _periods_json(self.return_periods),
-        }
+        entry = {f.name: getattr(self, f.name) for f in fields(SeriesFigures)}
+        entry["return_periods"] = _periods_json(self.return_periods)
+        return entry
 
 
 @dataclass(frozen=True)
