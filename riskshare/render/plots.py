@@ -400,77 +400,20 @@ def tower_figure(scenario: Scenario, result: SimulationResult | None = None) -> 
     colours = party_colours(scenario)
     panels = tower_panels(scenario)
     rows = [panels[i : i + TOWER_PER_ROW] for i in range(0, len(panels), TOWER_PER_ROW)]
-    row_height = TOWER_HEADER + TOWER_PLOT + TOWER_GAP
-    height = TOWER_TITLE + row_height * len(rows) + TOWER_LEGEND
+    height = TOWER_TITLE + _tower_row_height() * len(rows) + TOWER_LEGEND
     with styled():
         figure = Figure(figsize=(PAGE_WIDTH, height))
-        anchors: dict[int, tuple[Axes, float, float]] = {}
         axes_of: dict[str, Axes] = {}
+        anchors: dict[int, tuple[Axes, float, float]] = {}
         for r, row in enumerate(rows):
-            weights = [_panel_weight(p) for p in row]
-            if len(rows) > 1:  # keep the panels of every row the same widths
-                weights += [1.0] * (TOWER_PER_ROW - len(row))
-            room = PAGE_WIDTH - TOWER_MARGIN - TOWER_TICKS * len(weights)
-            left = TOWER_TICKS
-            top = height - TOWER_TITLE - r * row_height - TOWER_HEADER
-            for panel, weight in zip(row, weights, strict=False):
-                width = room * weight / sum(weights)
-                axes = figure.add_axes(
-                    (
-                        left / PAGE_WIDTH,
-                        (top - TOWER_PLOT) / height,
-                        width / PAGE_WIDTH,
-                        TOWER_PLOT / height,
-                    )
-                )
+            top = height - TOWER_TITLE - r * _tower_row_height() - TOWER_HEADER
+            placed = _place_panels(figure, row, top, height, full_row=len(rows) > 1)
+            for panel, (axes, width) in zip(row, placed, strict=True):
                 axes_of[panel.subject] = axes
                 _draw_panel(axes, scenario, panel, colours, result, (width * 72, TOWER_PLOT * 72))
-                for band in panel.bands:
-                    anchor_y = band.high - min(0.25, (band.high - band.low) / 4)
-                    anchors[band.index] = (axes, band.x + band.width, anchor_y)
-                left += width + TOWER_TICKS
-        for panel in panels:
-            if panel.source_layer is None or panel.source_layer not in anchors:
-                continue
-            source, x, y = anchors[panel.source_layer]
-            figure.add_artist(
-                ConnectionPatch(
-                    xyA=(x, y),
-                    coordsA="data",
-                    axesA=source,
-                    xyB=(-0.02, 1 + 0.32 / TOWER_PLOT),
-                    coordsB="axes fraction",
-                    axesB=axes_of[panel.subject],
-                    arrowstyle="-|>",
-                    connectionstyle="arc3,rad=-0.25",
-                    color=MUTED,
-                    linewidth=0.9,
-                    linestyle=(0, (3, 2)),
-                    mutation_scale=8,
-                    shrinkA=1,
-                    shrinkB=1,
-                )
-            )
-        handles = [
-            Patch(
-                facecolor=_lighten(colours[name], 0.55),
-                edgecolor=colours[name],
-                label=scenario.party_label(name),
-            )
-            for name in scenario.parties
-        ]
-        handles.append(
-            Patch(facecolor="white", edgecolor="#b8c0c8", hatch="////", label="kept by the owner")
-        )
-        figure.legend(
-            handles=handles,
-            loc="lower center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncols=min(6, len(handles)),
-            fontsize=6.5,
-            handlelength=1.6,
-            columnspacing=1.2,
-        )
+                anchors |= _band_anchors(axes, panel)
+        _draw_feeds(figure, panels, anchors, axes_of)
+        _tower_legend(figure, scenario, colours)
         figure.text(
             0.01,
             1 - 0.08 / height,
@@ -481,6 +424,100 @@ def tower_figure(scenario: Scenario, result: SimulationResult | None = None) -> 
             fontweight="bold",
         )
     return figure
+
+
+def _tower_row_height() -> float:
+    """A row of panels' height in inches: its header, its plot and the gap below."""
+    return TOWER_HEADER + TOWER_PLOT + TOWER_GAP
+
+
+def _place_panels(
+    figure: Figure, row: Sequence[Panel], top: float, height: float, *, full_row: bool
+) -> list[tuple[Axes, float]]:
+    """The axes of each panel of a row, left to right, and each plot's width in inches.
+
+    ``full_row``: leave room for a full row's panels, so that every row's are as wide.
+    """
+    weights = [_panel_weight(p) for p in row]
+    if full_row:
+        weights += [1.0] * (TOWER_PER_ROW - len(row))
+    room = PAGE_WIDTH - TOWER_MARGIN - TOWER_TICKS * len(weights)
+    left = TOWER_TICKS
+    placed = []
+    for weight in weights[: len(row)]:
+        width = room * weight / sum(weights)
+        box = (
+            left / PAGE_WIDTH,
+            (top - TOWER_PLOT) / height,
+            width / PAGE_WIDTH,
+            TOWER_PLOT / height,
+        )
+        placed.append((figure.add_axes(box), width))
+        left += width + TOWER_TICKS
+    return placed
+
+
+def _band_anchors(axes: Axes, panel: Panel) -> dict[int, tuple[Axes, float, float]]:
+    """Where an arrow from each band of ``panel`` starts: by its top right corner."""
+    return {
+        band.index: (axes, band.x + band.width, band.high - min(0.25, (band.high - band.low) / 4))
+        for band in panel.bands
+    }
+
+
+def _draw_feeds(
+    figure: Figure,
+    panels: Sequence[Panel],
+    anchors: dict[int, tuple[Axes, float, float]],
+    axes_of: dict[str, Axes],
+) -> None:
+    """A dashed arrow from each layer to the panel of the layers that take from what it pays."""
+    for panel in panels:
+        if panel.source_layer is None or panel.source_layer not in anchors:
+            continue
+        source, x, y = anchors[panel.source_layer]
+        figure.add_artist(
+            ConnectionPatch(
+                xyA=(x, y),
+                coordsA="data",
+                axesA=source,
+                xyB=(-0.02, 1 + 0.32 / TOWER_PLOT),
+                coordsB="axes fraction",
+                axesB=axes_of[panel.subject],
+                arrowstyle="-|>",
+                connectionstyle="arc3,rad=-0.25",
+                color=MUTED,
+                linewidth=0.9,
+                linestyle=(0, (3, 2)),
+                mutation_scale=8,
+                shrinkA=1,
+                shrinkB=1,
+            )
+        )
+
+
+def _tower_legend(figure: Figure, scenario: Scenario, colours: dict[str, str]) -> None:
+    """The parties' colours, and the hatching of what a subject's owner keeps."""
+    handles = [
+        Patch(
+            facecolor=_lighten(colours[name], 0.55),
+            edgecolor=colours[name],
+            label=scenario.party_label(name),
+        )
+        for name in scenario.parties
+    ]
+    handles.append(
+        Patch(facecolor="white", edgecolor="#b8c0c8", hatch="////", label="kept by the owner")
+    )
+    figure.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncols=min(6, len(handles)),
+        fontsize=6.5,
+        handlelength=1.6,
+        columnspacing=1.2,
+    )
 
 
 def _panel_weight(panel: Panel) -> float:
@@ -499,6 +536,33 @@ def _draw_panel(
     size: tuple[float, float],
 ) -> None:
     """One subject's panel; ``size`` is the plot's width and height in points."""
+    _panel_axis(axes, panel)
+    _panel_heading(axes, panel, size[0])
+    level_height = size[1] / panel.levels
+    _kept_by_the_owner(axes, panel, size[0], level_height)
+    for band in panel.bands:
+        colour = colours[band.layer.party]
+        axes.add_patch(
+            Rectangle(
+                (band.x, band.low),
+                band.width,
+                band.high - band.low,
+                facecolor=_lighten(colour, 0.6),
+                edgecolor=colour,
+                linewidth=1.1,
+            )
+        )
+        expected = None
+        if result is not None and band.layer.name in result.layers:
+            mean = result.layers[band.layer.name].figures.mean
+            expected = f"avg {format_amount(mean)} a year"
+        _band_text(
+            axes, band, scenario.party_label(band.layer.party), expected, size[0], level_height
+        )
+
+
+def _panel_axis(axes: Axes, panel: Panel) -> None:
+    """The panel's one axis: its attachments and tops, one level each, bottom to top."""
     points = panel.breakpoints
     axes.set_xlim(0, 1)
     axes.set_ylim(0, panel.levels)
@@ -509,9 +573,12 @@ def _draw_panel(
     axes.tick_params(axis="y", length=2, pad=1.5)
     for side in ("top", "right", "bottom"):
         axes.spines[side].set_visible(False)
-    chars = size[0] / (0.56 * 6.2)
-    note = wrap(panel.note, chars)[:2]
-    title = wrap(panel.title, size[0] / (0.6 * 7.5))[:2]
+
+
+def _panel_heading(axes: Axes, panel: Panel, width: float) -> None:
+    """The panel's title in bold over its note, each at most two lines of ``width`` points."""
+    note = wrap(panel.note, width / (0.56 * 6.2))[:2]
+    title = wrap(panel.title, width / (0.6 * 7.5))[:2]
     axes.text(
         0,
         1.0,
@@ -533,6 +600,10 @@ def _draw_panel(
         va="bottom",
         linespacing=1.1,
     )
+
+
+def _kept_by_the_owner(axes: Axes, panel: Panel, width: float, level_height: float) -> None:
+    """The hatched ground of the panel, and "kept by OWNER" on each level no layer takes."""
     axes.add_patch(
         Rectangle(
             (0, 0),
@@ -544,10 +615,8 @@ def _draw_panel(
             linewidth=0,
         )
     )
-    level_height = size[1] / panel.levels
-    owner = panel.owner
     for level in panel.free_levels():
-        lines = wrap(f"kept by {owner}", size[0] / (0.56 * TOWER_FONT) - 2)
+        lines = wrap(f"kept by {panel.owner}", width / (0.56 * TOWER_FONT) - 2)
         if len(lines) * 1.4 * TOWER_FONT <= level_height:
             axes.text(
                 0.5,
@@ -560,25 +629,6 @@ def _draw_panel(
                 style="italic",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.2},
             )
-    for band in panel.bands:
-        colour = colours[band.layer.party]
-        axes.add_patch(
-            Rectangle(
-                (band.x, band.low),
-                band.width,
-                band.high - band.low,
-                facecolor=_lighten(colour, 0.6),
-                edgecolor=colour,
-                linewidth=1.1,
-            )
-        )
-        expected = None
-        if result is not None and band.layer.name in result.layers:
-            mean = result.layers[band.layer.name].figures.mean
-            expected = f"avg {format_amount(mean)} a year"
-        _band_text(
-            axes, band, scenario.party_label(band.layer.party), expected, size[0], level_height
-        )
 
 
 def _band_text(
