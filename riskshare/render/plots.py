@@ -186,50 +186,11 @@ def exceedance_figure(result: SimulationResult, curves: ExceedanceCurves) -> Fig
         height = 4.1
         figure = Figure(figsize=(PAGE_WIDTH, height), layout="constrained")
         left, right = figure.subplots(1, 2, width_ratios=(1.35, 1))
+        budgets = _party_curves(left, curves, colours, marker, total)
+        _year_and_event_curves(right, curves, marker, total)
         aggregate = curves.aggregate
-        left.plot(aggregate.periods, _positive(aggregate.amounts), label=aggregate.label, **total)
-        for name, curve in curves.parties.items():
-            if (curve.amounts > 0).any():
-                left.plot(
-                    curve.periods,
-                    _positive(curve.amounts),
-                    color=colours[name],
-                    linewidth=1.5,
-                    label=curve.label,
-                    **marker,
-                )
-        budgets = [(c, colours[n]) for n, c in curves.parties.items() if c.budget]
-        for curve, colour in budgets:
-            budget = curve.budget or 0.0
-            left.axhline(budget, color=colour, linewidth=1, linestyle=(0, (4, 3)))
-            left.annotate(
-                f"{curve.label}: budget {format_amount(budget)}",
-                xy=(0, budget),
-                xycoords=("axes fraction", "data"),
-                xytext=(3, 2),
-                textcoords="offset points",
-                va="bottom",
-                fontsize=6.5,
-                color=colour,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8},
-            )
-        left.set_title("Annual loss: the total and each party")
-        right.plot(
-            aggregate.periods, _positive(aggregate.amounts), label="Whole year (AEP)", **total
-        )
-        right.plot(
-            curves.occurrence.periods,
-            _positive(curves.occurrence.amounts),
-            color=TOTAL_COLOUR,
-            linewidth=1.4,
-            linestyle=(0, (5, 2)),
-            label="Largest single event (OEP)",
-            **marker,
-        )
-        right.set_title("Total ground-up loss: year and event")
-        right.legend(loc="upper left")
         party_values = [c.amounts for c in curves.parties.values()]
-        party_values.append(np.array([curve.budget or 0.0 for curve, _ in budgets]))
+        party_values.append(np.array(budgets))
         _return_period_axes(left, aggregate.periods, [aggregate.amounts, *party_values])
         _return_period_axes(
             right, aggregate.periods, [aggregate.amounts, curves.occurrence.amounts]
@@ -248,6 +209,66 @@ def exceedance_figure(result: SimulationResult, curves: ExceedanceCurves) -> Fig
             f"{result.scenario.name} · {result.years:,} simulated years · seed {result.seed}{note}",
         )
     return figure
+
+
+def _party_curves(
+    axes: Axes,
+    curves: ExceedanceCurves,
+    colours: dict[str, str],
+    marker: dict[str, Any],
+    total: dict[str, Any],
+) -> list[float]:
+    """The total's and each party's aggregate curve, each budget a dashed line; the budgets."""
+    aggregate = curves.aggregate
+    axes.plot(aggregate.periods, _positive(aggregate.amounts), label=aggregate.label, **total)
+    for name, curve in curves.parties.items():
+        if (curve.amounts > 0).any():
+            axes.plot(
+                curve.periods,
+                _positive(curve.amounts),
+                color=colours[name],
+                linewidth=1.5,
+                label=curve.label,
+                **marker,
+            )
+    budgets = []
+    for name, curve in curves.parties.items():
+        if not curve.budget:
+            continue
+        budgets.append(curve.budget)
+        axes.axhline(curve.budget, color=colours[name], linewidth=1, linestyle=(0, (4, 3)))
+        axes.annotate(
+            f"{curve.label}: budget {format_amount(curve.budget)}",
+            xy=(0, curve.budget),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 2),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=6.5,
+            color=colours[name],
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8},
+        )
+    axes.set_title("Annual loss: the total and each party")
+    return budgets
+
+
+def _year_and_event_curves(
+    axes: Axes, curves: ExceedanceCurves, marker: dict[str, Any], total: dict[str, Any]
+) -> None:
+    """The total's aggregate curve beside its largest single event's (OEP)."""
+    aggregate = curves.aggregate
+    axes.plot(aggregate.periods, _positive(aggregate.amounts), label="Whole year (AEP)", **total)
+    axes.plot(
+        curves.occurrence.periods,
+        _positive(curves.occurrence.amounts),
+        color=TOTAL_COLOUR,
+        linewidth=1.4,
+        linestyle=(0, (5, 2)),
+        label="Largest single event (OEP)",
+        **marker,
+    )
+    axes.set_title("Total ground-up loss: year and event")
+    axes.legend(loc="upper left")
 
 
 def _heading(figure: Figure, height: float, title: str, subtitle: str) -> None:
@@ -325,34 +346,7 @@ def who_pays_figure(result: SimulationResult, splits: Sequence[YearSplit]) -> Fi
         axes = figure.subplots()
         rows = list(range(len(splits)))[::-1]
         for row, split in zip(rows, splits, strict=True):
-            start = 0.0
-            for name in names:
-                amount = split.parties.get(name, 0.0)
-                share = amount / split.total if split.total > 0 else 0.0
-                if share <= 0:
-                    continue
-                axes.barh(
-                    row,
-                    share,
-                    left=start,
-                    height=0.62,
-                    color=colours[name],
-                    edgecolor="white",
-                    linewidth=0.8,
-                )
-                if share >= 0.075:
-                    text_colour = "white" if _dark(colours[name]) else INK
-                    axes.text(
-                        start + share / 2,
-                        row,
-                        f"{format_amount(amount)}\n{share:.0%}",
-                        ha="center",
-                        va="center",
-                        fontsize=6.5,
-                        color=text_colour,
-                        linespacing=1.1,
-                    )
-                start += share
+            _split_bar(axes, row, split, [(name, colours[name]) for name in names])
         axes.set_yticks(
             rows,
             [f"{s.label}\n{format_amount(s.total)} {scenario.currency}" for s in splits],
@@ -373,6 +367,38 @@ def who_pays_figure(result: SimulationResult, splits: Sequence[YearSplit]) -> Fi
         ]
         figure.legend(handles=handles, loc="outside lower center", ncols=min(5, len(handles)))
     return figure
+
+
+def _split_bar(axes: Axes, row: int, split: YearSplit, parties: Sequence[tuple[str, str]]) -> None:
+    """One year's bar: each party's share of its total, in the party's colour, with the
+    amount and share written on the parts wide enough for them."""
+    start = 0.0
+    for name, colour in parties:
+        amount = split.parties.get(name, 0.0)
+        share = amount / split.total if split.total > 0 else 0.0
+        if share <= 0:
+            continue
+        axes.barh(
+            row,
+            share,
+            left=start,
+            height=0.62,
+            color=colour,
+            edgecolor="white",
+            linewidth=0.8,
+        )
+        if share >= 0.075:
+            axes.text(
+                start + share / 2,
+                row,
+                f"{format_amount(amount)}\n{share:.0%}",
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color="white" if _dark(colour) else INK,
+                linespacing=1.1,
+            )
+        start += share
 
 
 def _dark(colour: str) -> bool:
