@@ -20,6 +20,7 @@ import numpy as np
 
 from riskshare import __version__
 from riskshare.engine.events import FloatArray
+from riskshare.engine.passes import Streamed
 from riskshare.engine.plan import Plan
 from riskshare.errors import RunError
 from riskshare.model.scenario import Scenario
@@ -287,13 +288,52 @@ def compare(
     if years < 1:
         raise RunError(f"years must be at least 1 (got {years})")
     plans = plans_of(loaded)
+    pairs = _pairs_by_section(plans)
+    runs = _run_on_same_events(loaded[0], plans, seed, years, pairs, progress, workers)
+    seconds = round(time.perf_counter() - started, 3)
+    results = tuple(
+        result_of(scenario, plan, block_result(run), run.premiums, years, seed, seconds)
+        for scenario, plan, run in zip(loaded, plans, runs, strict=True)
+    )
+    labels = _labels(loaded)
+    rows = {section: p.rows(results, section, labels) for section, p in pairs.items()}
+    return ComparisonResult(
+        results=results,
+        years=years,
+        seed=seed,
+        events=results[0].events,
+        seconds=seconds,
+        parties=rows["parties"],
+        layers=rows["layers"],
+        costs=rows.get("costs"),
+        labels=tuple(label(s, i) for i, s in enumerate(loaded)),
+    )
+
+
+def _pairs_by_section(plans: Sequence[Plan]) -> dict[Section, _Pairs]:
+    """The paired differences each section of the comparison keeps, in the sections' order:
+    parties, costs (where some scenario has premiums), layers."""
     sections = ["parties", "layers"]
     if any(plan.has_premiums for plan in plans):
         sections.insert(1, "costs")
-    pairs = {s: _Pairs([_keys(plan, s) for plan in plans]) for s in sections}
+    return {s: _Pairs([_keys(plan, s) for plan in plans]) for s in sections}
+
+
+def _run_on_same_events(
+    scenario: Scenario,
+    plans: Sequence[Plan],
+    seed: int,
+    years: int,
+    pairs: Mapping[Section, _Pairs],
+    progress: Progress | None,
+    workers: int | None,
+) -> list[Streamed]:
+    """Every plan's run on ``scenario``'s events, each block drawn once, its paired
+    differences folded into ``pairs``. The total and the largest event, the same events
+    in every run, are summarised once and shared."""
 
     def pair(_block: int, series: list[dict[str, FloatArray]]) -> dict[str, object]:
-        return {section: pairs[section].of_block(series) for section in sections}
+        return {section: p.of_block(series) for section, p in pairs.items()}
 
     def paired(_block: int, found: dict[str, dict[PairKey, SeriesSummary]]) -> None:
         for section, moments in found.items():
@@ -308,7 +348,7 @@ def compare(
         return found
 
     runs = run_plans(
-        loaded[0],
+        scenario,
         plans,
         seed,
         years,
@@ -323,21 +363,4 @@ def compare(
             runs[0].summaries["total"],
             runs[0].summaries["oep"],
         )
-    seconds = round(time.perf_counter() - started, 3)
-    results = tuple(
-        result_of(scenario, plan, block_result(run), run.premiums, years, seed, seconds)
-        for scenario, plan, run in zip(loaded, plans, runs, strict=True)
-    )
-    labels = _labels(loaded)
-    rows = {s: pairs[s].rows(results, s, labels) for s in sections}
-    return ComparisonResult(
-        results=results,
-        years=years,
-        seed=seed,
-        events=results[0].events,
-        seconds=seconds,
-        parties=rows["parties"],
-        layers=rows["layers"],
-        costs=rows.get("costs"),
-        labels=tuple(label(s, i) for i, s in enumerate(loaded)),
-    )
+    return runs
