@@ -349,7 +349,7 @@ def result_of(
     seconds: float,
 ) -> SimulationResult:
     """The :class:`SimulationResult` of a run whose blocks were merged into ``merged``."""
-    total, parties, layers = assemble(scenario, plan, merged, premiums)
+    total, parties, layers = figures_of(scenario, plan, merged, premiums)
     return SimulationResult(
         scenario=scenario,
         years=years,
@@ -365,6 +365,18 @@ def result_of(
 
 
 def assemble(
+    scenario: Scenario, plan: Plan, merged: BlockResult, premiums: FloatArray | None
+) -> tuple[dict[str, object], dict[str, dict[str, object]], dict[str, dict[str, object]]]:
+    """Turn merged summaries into the JSON's ``total``, ``parties`` and ``layers``."""
+    total, parties, layers = figures_of(scenario, plan, merged, premiums)
+    return (
+        total.to_dict(),
+        {name: party.to_dict() for name, party in parties.items()},
+        {name: layer.to_dict() for name, layer in layers.items()},
+    )
+
+
+def figures_of(
     scenario: Scenario, plan: Plan, merged: BlockResult, premiums: FloatArray | None
 ) -> tuple[TotalFigures, dict[str, PartyFigures], dict[str, LayerFigures]]:
     """Turn merged summaries into the figures of the total, each party and each layer."""
