@@ -14,22 +14,35 @@ from riskshare.loading.load import load_scenario, validate_file
 from riskshare.model.scenario import Scenario
 from riskshare.runs.compare import ComparisonError, ComparisonResult, compare
 from riskshare.runs.explain import ExplainResult, explain
+from riskshare.runs.results import (
+    LayerFigures,
+    MemberFigures,
+    PartyFigures,
+    SeriesFigures,
+    TotalFigures,
+)
 from riskshare.runs.simulation import SimulationResult, simulate
-from riskshare.runs.sweep import GridError, SweepPoint, SweepResult, sweep
+from riskshare.runs.sweep import GridError, KeyFigures, SweepPoint, SweepResult, sweep
 
 __all__ = [
     "ComparisonError",
     "ComparisonResult",
     "ExplainResult",
     "GridError",
+    "KeyFigures",
+    "LayerFigures",
+    "MemberFigures",
+    "PartyFigures",
     "Problem",
     "RiskshareError",
     "RunError",
     "Scenario",
     "ScenarioError",
+    "SeriesFigures",
     "SimulationResult",
     "SweepPoint",
     "SweepResult",
+    "TotalFigures",
     "__version__",
     "compare",
     "explain",

@@ -1,7 +1,8 @@
 """The ``riskshare`` command: a thin shell over the library.
 
 Each command loads, makes one library call and renders. Every error the library
-raises on purpose ends in :func:`_fail`: one message, the right exit code, no traceback
+raises on purpose ends in one place, :func:`_funnel`, around every command: one
+message, the exit code of its kind (:class:`~riskshare.errors.ExitCode`), no traceback
 (a sweep's malformed ``--set`` path is a usage error, exit 2, as typer reports it).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import io
 import json
 import os
@@ -17,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec
 
 import typer
 
@@ -27,7 +29,6 @@ from riskshare.loading.load import load_scenario_with_warnings, validate_file
 from riskshare.model.amounts import parse_amount
 from riskshare.model.scenario import Scenario, scenario_json_schema
 from riskshare.output import (
-    STDOUT,
     cause,
     overwritten_input,
     same_outputs,
@@ -39,12 +40,12 @@ from riskshare.render.tables import explain_tables, simulation_tables
 from riskshare.render.terminal import can_draw, progress_bar
 from riskshare.render.terminal import stderr_console as _stderr
 from riskshare.render.terminal import stdout_console as _stdout
+from riskshare.runs.bad_years import bad_year_splits
 from riskshare.runs.compare import compare as compare_scenarios
 from riskshare.runs.explain import explain as explain_losses
 from riskshare.runs.grid import GridError, parse_set
 from riskshare.runs.simulation import Progress
 from riskshare.runs.simulation import simulate as simulate_scenario
-from riskshare.runs.sweep import SweepResult
 from riskshare.runs.sweep import sweep as sweep_scenario
 
 app = typer.Typer(
@@ -57,7 +58,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-T = TypeVar("T")
+P = ParamSpec("P")
 PROGRESS_MIN_YEARS = 500_000
 
 
@@ -79,20 +80,42 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(ExitCode.FAILED)
 
 
-def _guard(action: Callable[[], T]) -> T:
-    """Run ``action``; turn the library's errors into one clear message and exit code 1."""
+@contextmanager
+def _funnel() -> Iterator[None]:
+    """Where every error the library raises on purpose ends: one message and its exit code.
+
+    A malformed or unknown ``--set`` path is a usage error (exit 2), as typer reports
+    its own; an invalid scenario or a failed run (exit 1) prints each problem found; a
+    file that cannot be read (exit 1) names it.
+    """
     try:
-        return action()
+        yield
+    except GridError as error:
+        raise typer.BadParameter(str(error), param_hint="--set") from None
     except ScenarioError as error:
-        _fail("\n".join(str(p) for p in error.problems if p.severity == "error"))
+        _fail("\n".join(str(p) for p in error.errors))
     except RiskshareError as error:
         _fail(f"error: {error}")
     except OSError as error:
+        if error.errno == errno.EPIPE:  # the reader went away: typer ends quietly
+            raise
         _fail(f"error: {error.filename or ''}: {error.strerror or error}")
 
 
+def _command(function: Callable[P, None]) -> Callable[P, None]:
+    """Register ``function`` as a command of ``riskshare``, its errors ending in :func:`_funnel`."""
+
+    @functools.wraps(function)
+    def funnelled(*args: P.args, **kwargs: P.kwargs) -> None:
+        with _funnel():
+            function(*args, **kwargs)
+
+    app.command()(funnelled)
+    return funnelled
+
+
 def _load(path: Path) -> Scenario:
-    scenario, warnings = _guard(lambda: load_scenario_with_warnings(path))
+    scenario, warnings = load_scenario_with_warnings(path)
     console = _stderr()
     for warning in warnings:
         console.print(str(warning), markup=False)
@@ -114,15 +137,12 @@ def _write_csv(rows: list[list[object]], target: str) -> None:
 
 def _write_text(target: str, text: str) -> None:
     """To a file, failures end in the funnel; to stdout, in :func:`main`."""
-    if target == STDOUT:
-        write_text(target, text)
-    else:
-        _guard(lambda: write_text(target, text))
+    write_text(target, text)
 
 
 def _write_file(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` whole or not at all (a figure, a report)."""
-    _guard(lambda: write_file(target, data))
+    write_file(target, data)
 
 
 def _separate_outputs(**outputs: str | Path | None) -> None:
@@ -146,7 +166,17 @@ def _inputs(path: Path, scenario: Scenario) -> list[Path]:
 
 def _not_over_inputs(inputs: list[Path], *outputs: str | Path | None) -> None:
     """Exit 1, before anything runs, where an output would write over an input."""
-    _guard(lambda: overwritten_input(outputs, inputs))
+    overwritten_input(outputs, inputs)
+
+
+def _json_and_tables(
+    json_path: str | None, data: Callable[[], object], tables: Callable[[], object]
+) -> None:
+    """Write the JSON where ``--json`` asks, and print the tables unless it went to stdout."""
+    if json_path is not None:
+        _write_json(data(), json_path)
+    if json_path != "-":
+        _stdout().print(tables())
 
 
 def _figure_format(path: Path, option: str) -> str:
@@ -254,7 +284,7 @@ WorkersOption = Annotated[
 ]
 
 
-@app.command()
+@_command
 def simulate(
     scenario_path: ScenarioPath,
     years: YearsOption = None,
@@ -282,9 +312,7 @@ def simulate(
     scenario = _load(scenario_path)
     _not_over_inputs(_inputs(scenario_path, scenario), json_path, plot_path)
     with _running(scenario, years) as progress:
-        result = _guard(
-            lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
-        )
+        result = simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
     if json_path is not None:
         _write_json(result.to_dict(), json_path)
     if plot_path is not None and plot_format is not None:
@@ -295,7 +323,7 @@ def simulate(
         _stdout().print(simulation_tables(result, units.value if units else None))
 
 
-@app.command()
+@_command
 def report(
     scenario_path: ScenarioPath,
     output: Annotated[
@@ -317,17 +345,16 @@ def report(
     scenario = _load(scenario_path)
     _not_over_inputs(_inputs(scenario_path, scenario), output)
     with _running(scenario, years) as progress:
-        result = _guard(
-            lambda: simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
-        )
+        result = simulate_scenario(scenario, years, seed, progress=progress, workers=workers)
+    bad_years = bad_year_splits(result, workers=workers)
     from riskshare.render.html import report_html
 
-    document = _guard(lambda: report_html(result, workers=workers))
+    document = report_html(result, bad_years)
     _write_file(output, document.encode("utf-8"))
     _stderr().print(f"wrote {output}", markup=False)
 
 
-@app.command()
+@_command
 def explain(
     scenario_path: ScenarioPath,
     loss: Annotated[
@@ -359,14 +386,12 @@ def explain(
             raise typer.BadParameter(f"{text!r} {error}", param_hint="--loss") from None
     scenario = _load(scenario_path)
     _not_over_inputs(_inputs(scenario_path, scenario), json_path)
-    result = _guard(lambda: explain_losses(scenario, losses, source))
-    if json_path is not None:
-        _write_json(result.to_dict(), json_path)
-    if json_path != "-":
-        _stdout().print(explain_tables(result, units.value if units else None))
+    result = explain_losses(scenario, losses, source)
+    unit = units.value if units else None
+    _json_and_tables(json_path, result.to_dict, lambda: explain_tables(result, unit))
 
 
-@app.command()
+@_command
 def compare(
     scenario_paths: Annotated[
         list[Path],
@@ -391,16 +416,12 @@ def compare(
     ]
     _not_over_inputs(inputs, json_path)
     with _running(scenarios[0], years) as progress:
-        result = _guard(
-            lambda: compare_scenarios(scenarios, years, seed, progress=progress, workers=workers)
-        )
-    if json_path is not None:
-        _write_json(result.to_dict(), json_path)
-    if json_path != "-":
-        _stdout().print(comparison_tables(result, units.value if units else None))
+        result = compare_scenarios(scenarios, years, seed, progress=progress, workers=workers)
+    unit = units.value if units else None
+    _json_and_tables(json_path, result.to_dict, lambda: comparison_tables(result, unit))
 
 
-@app.command()
+@_command
 def sweep(
     scenario_path: ScenarioPath,
     assignments: Annotated[
@@ -429,24 +450,14 @@ def sweep(
     _separate_outputs(json=json_path, csv=csv_path)
     grid: dict[str, list[object]] = {}
     for spec in assignments:
-        try:
-            path, values = parse_set(spec)
-        except GridError as error:
-            raise typer.BadParameter(str(error), param_hint="--set") from None
+        path, values = parse_set(spec)
         if path in grid:
             raise typer.BadParameter(f"`{path}` is given twice", param_hint="--set")
         grid[path] = values
     scenario = _load(scenario_path)
     _not_over_inputs(_inputs(scenario_path, scenario), json_path, csv_path)
-
-    def run(progress: Progress | None) -> SweepResult:
-        try:
-            return sweep_scenario(scenario, grid, years, seed, progress=progress, workers=workers)
-        except GridError as error:
-            raise typer.BadParameter(str(error), param_hint="--set") from None
-
     with _running(scenario, years) as progress:
-        result = _guard(lambda: run(progress))
+        result = sweep_scenario(scenario, grid, years, seed, progress=progress, workers=workers)
     console = _stderr()
     for point in result.points:
         for message in point.messages():
@@ -461,7 +472,7 @@ def sweep(
         raise typer.Exit(ExitCode.FAILED)
 
 
-@app.command()
+@_command
 def validate(
     files: Annotated[
         list[Path],
@@ -514,7 +525,7 @@ def _github(problem: Problem) -> str:
     return f"::{problem.severity} {','.join(fields)}::{message}"
 
 
-@app.command()
+@_command
 def schema() -> None:
     """Print the JSON Schema of the scenario format, for editors and other tools."""
     _write_json(scenario_json_schema(), "-")

@@ -16,6 +16,7 @@ from render import run
 
 import riskshare
 from riskshare.render.html import inline_svg, report_html
+from riskshare.runs.bad_years import bad_year_splits
 from riskshare.runs.simulation import SimulationResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ WHEN = datetime(2025, 3, 2, 9, 30, tzinfo=timezone.utc)
 @pytest.fixture(scope="module")
 def demo() -> tuple[SimulationResult, str]:
     result = riskshare.simulate(riskshare.load_scenario(DEMO), years=3000, seed=11)
-    return result, report_html(result, generated=WHEN)
+    return result, report_html(result, bad_year_splits(result), generated=WHEN)
 
 
 class Outline(HTMLParser):
@@ -144,14 +145,14 @@ def test_the_report_has_the_tables_checks_and_errors(demo: tuple[SimulationResul
 
 def test_without_premiums_there_is_no_cost_table() -> None:
     result = riskshare.simulate(riskshare.load_scenario(NO_PREMIUMS), years=500)
-    document = report_html(result, generated=WHEN)
+    document = report_html(result, bad_year_splits(result), generated=WHEN)
     assert "Cost of risk" not in document
     assert "Who absorbs what" in document
 
 
 def test_chinese_text_comes_with_its_glyphs() -> None:
     result = riskshare.simulate(riskshare.load_scenario(CHINESE), years=500)
-    document = report_html(result, generated=WHEN)
+    document = report_html(result, bad_year_splits(result), generated=WHEN)
     assert "首台套保险示例" in document
     match = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", document)
     assert match is not None, "no embedded font"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Group
 from rich.table import Table
@@ -11,7 +11,7 @@ from rich.text import Text
 from riskshare.render.tables import Formatter, new_table, run_line
 from riskshare.runs.compare import ComparisonResult, Difference, Row
 from riskshare.runs.grid import show_value
-from riskshare.runs.sweep import SweepResult
+from riskshare.runs.sweep import KeyFigures, SweepResult
 
 #: A figure's key, how tables name it, and whether it is an amount (else a share).
 FIGURE_NAMES: tuple[tuple[str, str, bool], ...] = (
@@ -20,11 +20,14 @@ FIGURE_NAMES: tuple[tuple[str, str, bool], ...] = (
     ("tvar_99", "TVaR 99%", True),
     ("prob_positive", "P(any loss)", False),
 )
-SWEEP_TITLES: tuple[tuple[str, str, bool], ...] = (
-    ("mean", "Expected annual loss", True),
-    ("var_995", "VaR 99.5% of the annual loss", True),
-    ("tvar_99", "TVaR 99% of the annual loss", True),
-    ("prob_positive", "P(any loss in a year)", False),
+#: A party's figure at a sweep point (None where it has none).
+Pick = Callable[[KeyFigures], float | None]
+#: The sweep's tables: the figure each shows, its title, and whether it is an amount.
+SWEEP_TITLES: tuple[tuple[Pick, str, bool], ...] = (
+    (lambda p: p.mean, "Expected annual loss", True),
+    (lambda p: p.var_995, "VaR 99.5% of the annual loss", True),
+    (lambda p: p.tvar_99, "TVaR 99% of the annual loss", True),
+    (lambda p: p.prob_positive, "P(any loss in a year)", False),
 )
 NOISE_MARK = "~"
 
@@ -141,11 +144,11 @@ def sweep_tables(result: SweepResult, unit: str | None = None) -> Group:
         Text(f"{result.scenario.name}: a sweep of {len(result.points)} points", style="bold")
     ]
     names = result.party_names
-    for key, title, is_amount in SWEEP_TITLES:
+    for pick, title, is_amount in SWEEP_TITLES:
         if is_amount:
             title += f" ({currency})"
-        parts.append(_sweep_table(title, result, names, _figure(key), is_amount, f))
-    if any("cost" in p for point in result.points for p in point.parties.values()):
+        parts.append(_sweep_table(title, result, names, pick, is_amount, f))
+    if any(p.cost is not None for point in result.points for p in point.parties.values()):
         parts.append(
             _sweep_table(
                 f"Expected annual cost of risk, premiums included ({currency})",
@@ -156,16 +159,14 @@ def sweep_tables(result: SweepResult, unit: str | None = None) -> Group:
                 f,
             )
         )
-    budgeted = [
-        n for n in names if any("prob_over_budget" in p.parties.get(n, {}) for p in result.points)
-    ]
+    budgeted = [n for n in names if any(_over_budget(p.parties.get(n)) for p in result.points)]
     if budgeted:
         parts.append(
             _sweep_table(
                 "P(annual outlay over budget)",
                 result,
                 budgeted,
-                _figure("prob_over_budget"),
+                _prob_over_budget,
                 False,
                 f,
             )
@@ -182,20 +183,23 @@ def sweep_tables(result: SweepResult, unit: str | None = None) -> Group:
     return Group(*parts)
 
 
-def _figure(key: str) -> Callable[[Mapping[str, object]], object]:
-    return lambda entry: entry.get(key)
+def _cost_mean(figures: KeyFigures) -> float | None:
+    return figures.cost.mean if figures.cost is not None else None
 
 
-def _cost_mean(entry: Mapping[str, object]) -> object:
-    cost = entry.get("cost")
-    return cost.get("mean") if isinstance(cost, Mapping) else None
+def _over_budget(figures: KeyFigures | None) -> bool:
+    return figures is not None and figures.over_budget is not None
+
+
+def _prob_over_budget(figures: KeyFigures) -> float | None:
+    return figures.over_budget.prob if figures.over_budget is not None else None
 
 
 def _sweep_table(
     title: str,
     result: SweepResult,
     names: Sequence[str],
-    pick: Callable[[Mapping[str, object]], object],
+    pick: Pick,
     is_amount: bool,
     f: Formatter,
 ) -> Table:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskshare.engine.series import SeriesKey
+from riskshare.runs.results import Budget
 from riskshare.runs.simulation import SimulationResult
 from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, RETURN_PERIODS, SeriesSummary
 from riskshare.stats.tails import FloatArray
@@ -70,20 +71,20 @@ def exceedance_curves(result: SimulationResult, points: int = POINTS) -> Exceeda
         }
     else:
         periods = np.array([float(t) for t in RETURN_PERIODS if t <= max(result.years, MIN_PERIOD)])
-        total = _figures(result.total["return_periods"], periods)
-        oep = _figures(result.total["oep_return_periods"], periods)
+        total = _figures(result.total.return_periods, periods)
+        oep = _figures(result.total.oep_return_periods, periods)
         party_amounts = {
-            name: _figures(entry["return_periods"], periods)
-            for name, entry in result.parties.items()
+            name: _figures(party.figures.return_periods, periods)
+            for name, party in result.parties.items()
         }
     parties = {
         name: Curve(
-            label=str(entry["label"]),
+            label=party.label,
             periods=periods,
             amounts=party_amounts[name],
-            budget=_budget(entry.get("budget")),
+            budget=_budget(party.budget),
         )
-        for name, entry in result.parties.items()
+        for name, party in result.parties.items()
     }
     return ExceedanceCurves(
         aggregate=Curve("Total ground-up loss", periods, total),
@@ -93,12 +94,11 @@ def exceedance_curves(result: SimulationResult, points: int = POINTS) -> Exceeda
     )
 
 
-def _figures(return_periods: object, periods: FloatArray) -> FloatArray:
-    assert isinstance(return_periods, Mapping)
-    return np.array([float(return_periods[str(round(t))]) for t in periods])
+def _figures(return_periods: Mapping[int, float], periods: FloatArray) -> FloatArray:
+    return np.array([return_periods[round(t)] for t in periods])
 
 
-def _budget(value: object) -> float | None:
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return float(value)
+def _budget(budget: Budget | None) -> float | None:
+    if budget is not None and math.isfinite(budget.amount):
+        return float(budget.amount)
     return None

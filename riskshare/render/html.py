@@ -13,7 +13,7 @@ import html
 import io
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +24,8 @@ from rich.text import Text
 from riskshare._version import __version__
 from riskshare.render.curves import exceedance_curves
 from riskshare.render.tables import Formatter, footer_text, simulation_tables
-from riskshare.runs.bad_years import YearSplit, bad_year_splits
+from riskshare.runs.bad_years import YearSplit
+from riskshare.runs.results import SeriesFigures
 from riskshare.runs.simulation import SimulationResult
 
 #: Normal-distribution quantile of a two-sided 95% interval.
@@ -40,81 +41,92 @@ class Figures:
     exceedance: str
 
 
+TOWER_CAPTION = (
+    "Each layer as a band of what it takes from, between its attachment and its top, as "
+    "wide as its share; hatched: what the owner of the subject keeps. Amounts are on an "
+    "ordinal scale (one step per attachment or top), not to scale. Dashed arrows lead from "
+    "a layer to the layers that take from what it pays; the layers over a party's net "
+    "take, left to right, from what remains after the ones before."
+)
+WHO_PAYS_CAPTION = (
+    "The expected annual loss split by party, then the total loss of a 1-in-10, 1-in-100 "
+    "and 1-in-200 year split as it is split on average in the simulated years around that "
+    "level ({averaged})."
+)
+EXCEEDANCE_CAPTION = (
+    "The annual amount exceeded once in so many years on average (aggregate exceedance, "
+    "AEP), for the total ground-up loss and each party's net share of it, with a party's "
+    "budget as a dashed line; and for the total, the largest single event of a year "
+    "(occurrence exceedance, OEP)."
+)
+
+
 def report_html(
     result: SimulationResult,
+    bad_years: Sequence[YearSplit],
     *,
     generated: datetime | None = None,
     figures: Figures | None = None,
-    workers: int | None = None,
 ) -> str:
-    """The whole report of a run as one self-contained HTML document (``workers``: the
-    processes that allocate the run's years again for its bad years, as ``simulate``'s)."""
+    """The whole report of a run as one self-contained HTML document.
+
+    ``bad_years`` are the run's :func:`~riskshare.runs.bad_years.bad_year_splits`: the
+    report draws them, the caller runs them.
+    """
     generated = generated or datetime.now(timezone.utc).astimezone()
-    splits = bad_year_splits(result, workers=workers)
-    figures = figures or draw_figures(result, splits)
-    scenario = result.scenario
+    figures = figures or draw_figures(result, bad_years)
     f = Formatter()
     body = "\n".join(
         [
             _header(result, generated),
-            _key_figures(result, splits, f),
-            _section(
-                "tower",
-                "1. The tower: who takes which slice",
-                _figure(
-                    figures.tower,
-                    "tower",
-                    "Each layer as a band of what it takes from, between its attachment and "
-                    "its top, as wide as its share; hatched: what the owner of the subject "
-                    "keeps. Amounts are on an ordinal scale (one step per attachment or top), "
-                    "not to scale. Dashed arrows lead from a layer to the layers that take "
-                    "from what it pays; the layers over a party's net take, left to right, "
-                    "from what remains after the ones before.",
-                ),
-            ),
-            _section(
-                "who-pays",
-                "2. Who pays in an average year and in a bad year",
-                _figure(
-                    figures.who_pays,
-                    "who pays",
-                    "The expected annual loss split by party, then the total loss of a "
-                    "1-in-10, 1-in-100 and 1-in-200 year split as it is split on average in "
-                    f"the simulated years around that level ({_averaged(splits)}).",
-                ),
-            ),
-            _section(
-                "exceedance",
-                "3. Exceedance curves",
-                _figure(
-                    figures.exceedance,
-                    "exceedance curves",
-                    "The annual amount exceeded once in so many years on average (aggregate "
-                    "exceedance, AEP), for the total ground-up loss and each party's net "
-                    "share of it, with a party's budget as a dashed line; and for the total, "
-                    "the largest single event of a year (occurrence exceedance, OEP).",
-                ),
-            ),
+            _key_figures(result, bad_years, f),
+            *_figure_sections(figures, bad_years),
             _section("tables", "4. The figures", _tables(result)),
             _section("precision", "5. Checks and Monte Carlo precision", _precision(result, f)),
             _footer(result, generated),
         ]
     )
-    document = (
+    return _with_embedded_font(_page(result.scenario.name, body))
+
+
+def _figure_sections(figures: Figures, bad_years: Sequence[YearSplit]) -> list[str]:
+    """The report's sections 1 to 3: the tower, who pays, the exceedance curves."""
+    who_pays = WHO_PAYS_CAPTION.format(averaged=_averaged(bad_years))
+    return [
+        _section(
+            "tower",
+            "1. The tower: who takes which slice",
+            _figure(figures.tower, "tower", TOWER_CAPTION),
+        ),
+        _section(
+            "who-pays",
+            "2. Who pays in an average year and in a bad year",
+            _figure(figures.who_pays, "who pays", who_pays),
+        ),
+        _section(
+            "exceedance",
+            "3. Exceedance curves",
+            _figure(figures.exceedance, "exceedance curves", EXCEEDANCE_CAPTION),
+        ),
+    ]
+
+
+def _page(title: str, body: str) -> str:
+    """The HTML document around the report's ``body``, with its style sheet."""
+    return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="riskshare {__version__}">\n'
-        f"<title>{_e(scenario.name)} · riskshare report</title>\n"
+        f"<title>{_e(title)} · riskshare report</title>\n"
         f"<style>\n{CSS}</style>\n"
         "</head>\n<body>\n<main>\n"
         f"{body}\n"
         "</main>\n</body>\n</html>\n"
     )
-    return _with_embedded_font(document)
 
 
-def draw_figures(result: SimulationResult, splits: list[YearSplit]) -> Figures:
+def draw_figures(result: SimulationResult, splits: Sequence[YearSplit]) -> Figures:
     """Draw the report's three figures and return them as SVG ready to inline."""
     from riskshare.render import plots
 
@@ -188,14 +200,14 @@ def _header(result: SimulationResult, generated: datetime) -> str:
     )
 
 
-def _key_figures(result: SimulationResult, splits: list[YearSplit], f: Formatter) -> str:
+def _key_figures(result: SimulationResult, splits: Sequence[YearSplit], f: Formatter) -> str:
     currency = result.scenario.currency
-    cards = [("Expected annual loss", f.amount(result.total["mean"]), "ground-up, all parties")]
+    cards = [("Expected annual loss", f.amount(result.total.mean), "ground-up, all parties")]
     for split in splits[1:]:
         top = max(split.parties.items(), key=lambda item: item[1], default=None)
         note = ""
         if top is not None and split.total > 0:
-            label = result.parties[top[0]]["label"]
+            label = result.parties[top[0]].label
             note = f"{label} pays most: {top[1] / split.total:.0%}"
         cards.append((f"Total loss in a {split.label}", f.amount(split.total), note))
     items = "".join(
@@ -207,7 +219,7 @@ def _key_figures(result: SimulationResult, splits: list[YearSplit], f: Formatter
     return f'<section id="key-figures" class="cards">{items}</section>'
 
 
-def _averaged(splits: list[YearSplit]) -> str:
+def _averaged(splits: Sequence[YearSplit]) -> str:
     counts = ", ".join(f"{s.years_averaged:,} years for the {s.label}" for s in splits[1:])
     return counts or "no bad years"
 
@@ -261,15 +273,13 @@ def _plain(value: object) -> str:
 def _precision(result: SimulationResult, f: Formatter) -> str:
     lines = "<br>".join(_e(line) for line in footer_text(result).splitlines())
     balance = f'<p class="check">✔ {lines}</p>'
-    rows = [("Total ground-up loss", result.total, False)]
-    for entry in result.parties.values():
-        rows.append((str(entry["label"]), entry, False))
-        members = entry.get("members")
-        if isinstance(members, Mapping):
-            rows += [(str(name), figures, True) for name, figures in members.items()]
+    rows: list[tuple[str, SeriesFigures, bool]] = [("Total ground-up loss", result.total, False)]
+    for party in result.parties.values():
+        rows.append((party.label, party.figures, False))
+        rows += [(name, member.figures, True) for name, member in party.members.items()]
     body = []
     for label, figures, member in rows:
-        mean, stderr = _number(figures["mean"]), _number(figures["stderr"])
+        mean, stderr = figures.mean, figures.stderr
         relative = f"{stderr / mean:.2%}" if mean > 0 else "–"
         low, high = max(0.0, mean - Z95 * stderr), mean + Z95 * stderr
         body.append(
@@ -293,11 +303,6 @@ def _precision(result: SimulationResult, f: Formatter) -> str:
         "a handful of years and move from seed to seed.</p>"
     )
     return "\n".join([balance, table, note])
-
-
-def _number(value: object) -> float:
-    assert isinstance(value, (int, float))
-    return float(value)
 
 
 def _footer(result: SimulationResult, generated: datetime) -> str:

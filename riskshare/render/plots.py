@@ -186,50 +186,11 @@ def exceedance_figure(result: SimulationResult, curves: ExceedanceCurves) -> Fig
         height = 4.1
         figure = Figure(figsize=(PAGE_WIDTH, height), layout="constrained")
         left, right = figure.subplots(1, 2, width_ratios=(1.35, 1))
+        budgets = _party_curves(left, curves, colours, marker, total)
+        _year_and_event_curves(right, curves, marker, total)
         aggregate = curves.aggregate
-        left.plot(aggregate.periods, _positive(aggregate.amounts), label=aggregate.label, **total)
-        for name, curve in curves.parties.items():
-            if (curve.amounts > 0).any():
-                left.plot(
-                    curve.periods,
-                    _positive(curve.amounts),
-                    color=colours[name],
-                    linewidth=1.5,
-                    label=curve.label,
-                    **marker,
-                )
-        budgets = [(c, colours[n]) for n, c in curves.parties.items() if c.budget]
-        for curve, colour in budgets:
-            budget = curve.budget or 0.0
-            left.axhline(budget, color=colour, linewidth=1, linestyle=(0, (4, 3)))
-            left.annotate(
-                f"{curve.label}: budget {format_amount(budget)}",
-                xy=(0, budget),
-                xycoords=("axes fraction", "data"),
-                xytext=(3, 2),
-                textcoords="offset points",
-                va="bottom",
-                fontsize=6.5,
-                color=colour,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8},
-            )
-        left.set_title("Annual loss: the total and each party")
-        right.plot(
-            aggregate.periods, _positive(aggregate.amounts), label="Whole year (AEP)", **total
-        )
-        right.plot(
-            curves.occurrence.periods,
-            _positive(curves.occurrence.amounts),
-            color=TOTAL_COLOUR,
-            linewidth=1.4,
-            linestyle=(0, (5, 2)),
-            label="Largest single event (OEP)",
-            **marker,
-        )
-        right.set_title("Total ground-up loss: year and event")
-        right.legend(loc="upper left")
         party_values = [c.amounts for c in curves.parties.values()]
-        party_values.append(np.array([curve.budget or 0.0 for curve, _ in budgets]))
+        party_values.append(np.array(budgets))
         _return_period_axes(left, aggregate.periods, [aggregate.amounts, *party_values])
         _return_period_axes(
             right, aggregate.periods, [aggregate.amounts, curves.occurrence.amounts]
@@ -248,6 +209,66 @@ def exceedance_figure(result: SimulationResult, curves: ExceedanceCurves) -> Fig
             f"{result.scenario.name} · {result.years:,} simulated years · seed {result.seed}{note}",
         )
     return figure
+
+
+def _party_curves(
+    axes: Axes,
+    curves: ExceedanceCurves,
+    colours: dict[str, str],
+    marker: dict[str, Any],
+    total: dict[str, Any],
+) -> list[float]:
+    """The total's and each party's aggregate curve, each budget a dashed line; the budgets."""
+    aggregate = curves.aggregate
+    axes.plot(aggregate.periods, _positive(aggregate.amounts), label=aggregate.label, **total)
+    for name, curve in curves.parties.items():
+        if (curve.amounts > 0).any():
+            axes.plot(
+                curve.periods,
+                _positive(curve.amounts),
+                color=colours[name],
+                linewidth=1.5,
+                label=curve.label,
+                **marker,
+            )
+    budgets = []
+    for name, curve in curves.parties.items():
+        if not curve.budget:
+            continue
+        budgets.append(curve.budget)
+        axes.axhline(curve.budget, color=colours[name], linewidth=1, linestyle=(0, (4, 3)))
+        axes.annotate(
+            f"{curve.label}: budget {format_amount(curve.budget)}",
+            xy=(0, curve.budget),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 2),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=6.5,
+            color=colours[name],
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8},
+        )
+    axes.set_title("Annual loss: the total and each party")
+    return budgets
+
+
+def _year_and_event_curves(
+    axes: Axes, curves: ExceedanceCurves, marker: dict[str, Any], total: dict[str, Any]
+) -> None:
+    """The total's aggregate curve beside its largest single event's (OEP)."""
+    aggregate = curves.aggregate
+    axes.plot(aggregate.periods, _positive(aggregate.amounts), label="Whole year (AEP)", **total)
+    axes.plot(
+        curves.occurrence.periods,
+        _positive(curves.occurrence.amounts),
+        color=TOTAL_COLOUR,
+        linewidth=1.4,
+        linestyle=(0, (5, 2)),
+        label="Largest single event (OEP)",
+        **marker,
+    )
+    axes.set_title("Total ground-up loss: year and event")
+    axes.legend(loc="upper left")
 
 
 def _heading(figure: Figure, height: float, title: str, subtitle: str) -> None:
@@ -325,34 +346,7 @@ def who_pays_figure(result: SimulationResult, splits: Sequence[YearSplit]) -> Fi
         axes = figure.subplots()
         rows = list(range(len(splits)))[::-1]
         for row, split in zip(rows, splits, strict=True):
-            start = 0.0
-            for name in names:
-                amount = split.parties.get(name, 0.0)
-                share = amount / split.total if split.total > 0 else 0.0
-                if share <= 0:
-                    continue
-                axes.barh(
-                    row,
-                    share,
-                    left=start,
-                    height=0.62,
-                    color=colours[name],
-                    edgecolor="white",
-                    linewidth=0.8,
-                )
-                if share >= 0.075:
-                    text_colour = "white" if _dark(colours[name]) else INK
-                    axes.text(
-                        start + share / 2,
-                        row,
-                        f"{format_amount(amount)}\n{share:.0%}",
-                        ha="center",
-                        va="center",
-                        fontsize=6.5,
-                        color=text_colour,
-                        linespacing=1.1,
-                    )
-                start += share
+            _split_bar(axes, row, split, [(name, colours[name]) for name in names])
         axes.set_yticks(
             rows,
             [f"{s.label}\n{format_amount(s.total)} {scenario.currency}" for s in splits],
@@ -369,11 +363,42 @@ def who_pays_figure(result: SimulationResult, splits: Sequence[YearSplit]) -> Fi
             f"{scenario.name} · {result.years:,} simulated years · seed {result.seed}",
         )
         handles = [
-            Patch(facecolor=colours[name], label=str(result.parties[name]["label"]))
-            for name in names
+            Patch(facecolor=colours[name], label=result.parties[name].label) for name in names
         ]
         figure.legend(handles=handles, loc="outside lower center", ncols=min(5, len(handles)))
     return figure
+
+
+def _split_bar(axes: Axes, row: int, split: YearSplit, parties: Sequence[tuple[str, str]]) -> None:
+    """One year's bar: each party's share of its total, in the party's colour, with the
+    amount and share written on the parts wide enough for them."""
+    start = 0.0
+    for name, colour in parties:
+        amount = split.parties.get(name, 0.0)
+        share = amount / split.total if split.total > 0 else 0.0
+        if share <= 0:
+            continue
+        axes.barh(
+            row,
+            share,
+            left=start,
+            height=0.62,
+            color=colour,
+            edgecolor="white",
+            linewidth=0.8,
+        )
+        if share >= 0.075:
+            axes.text(
+                start + share / 2,
+                row,
+                f"{format_amount(amount)}\n{share:.0%}",
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color="white" if _dark(colour) else INK,
+                linespacing=1.1,
+            )
+        start += share
 
 
 def _dark(colour: str) -> bool:
@@ -401,77 +426,20 @@ def tower_figure(scenario: Scenario, result: SimulationResult | None = None) -> 
     colours = party_colours(scenario)
     panels = tower_panels(scenario)
     rows = [panels[i : i + TOWER_PER_ROW] for i in range(0, len(panels), TOWER_PER_ROW)]
-    row_height = TOWER_HEADER + TOWER_PLOT + TOWER_GAP
-    height = TOWER_TITLE + row_height * len(rows) + TOWER_LEGEND
+    height = TOWER_TITLE + _tower_row_height() * len(rows) + TOWER_LEGEND
     with styled():
         figure = Figure(figsize=(PAGE_WIDTH, height))
-        anchors: dict[int, tuple[Axes, float, float]] = {}
         axes_of: dict[str, Axes] = {}
+        anchors: dict[int, tuple[Axes, float, float]] = {}
         for r, row in enumerate(rows):
-            weights = [_panel_weight(p) for p in row]
-            if len(rows) > 1:  # keep the panels of every row the same widths
-                weights += [1.0] * (TOWER_PER_ROW - len(row))
-            room = PAGE_WIDTH - TOWER_MARGIN - TOWER_TICKS * len(weights)
-            left = TOWER_TICKS
-            top = height - TOWER_TITLE - r * row_height - TOWER_HEADER
-            for panel, weight in zip(row, weights, strict=False):
-                width = room * weight / sum(weights)
-                axes = figure.add_axes(
-                    (
-                        left / PAGE_WIDTH,
-                        (top - TOWER_PLOT) / height,
-                        width / PAGE_WIDTH,
-                        TOWER_PLOT / height,
-                    )
-                )
+            top = height - TOWER_TITLE - r * _tower_row_height() - TOWER_HEADER
+            placed = _place_panels(figure, row, top, height, full_row=len(rows) > 1)
+            for panel, (axes, width) in zip(row, placed, strict=True):
                 axes_of[panel.subject] = axes
                 _draw_panel(axes, scenario, panel, colours, result, (width * 72, TOWER_PLOT * 72))
-                for band in panel.bands:
-                    anchor_y = band.high - min(0.25, (band.high - band.low) / 4)
-                    anchors[band.index] = (axes, band.x + band.width, anchor_y)
-                left += width + TOWER_TICKS
-        for panel in panels:
-            if panel.source_layer is None or panel.source_layer not in anchors:
-                continue
-            source, x, y = anchors[panel.source_layer]
-            figure.add_artist(
-                ConnectionPatch(
-                    xyA=(x, y),
-                    coordsA="data",
-                    axesA=source,
-                    xyB=(-0.02, 1 + 0.32 / TOWER_PLOT),
-                    coordsB="axes fraction",
-                    axesB=axes_of[panel.subject],
-                    arrowstyle="-|>",
-                    connectionstyle="arc3,rad=-0.25",
-                    color=MUTED,
-                    linewidth=0.9,
-                    linestyle=(0, (3, 2)),
-                    mutation_scale=8,
-                    shrinkA=1,
-                    shrinkB=1,
-                )
-            )
-        handles = [
-            Patch(
-                facecolor=_lighten(colours[name], 0.55),
-                edgecolor=colours[name],
-                label=scenario.party_label(name),
-            )
-            for name in scenario.parties
-        ]
-        handles.append(
-            Patch(facecolor="white", edgecolor="#b8c0c8", hatch="////", label="kept by the owner")
-        )
-        figure.legend(
-            handles=handles,
-            loc="lower center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncols=min(6, len(handles)),
-            fontsize=6.5,
-            handlelength=1.6,
-            columnspacing=1.2,
-        )
+                anchors |= _band_anchors(axes, panel)
+        _draw_feeds(figure, panels, anchors, axes_of)
+        _tower_legend(figure, scenario, colours)
         figure.text(
             0.01,
             1 - 0.08 / height,
@@ -482,6 +450,100 @@ def tower_figure(scenario: Scenario, result: SimulationResult | None = None) -> 
             fontweight="bold",
         )
     return figure
+
+
+def _tower_row_height() -> float:
+    """A row of panels' height in inches: its header, its plot and the gap below."""
+    return TOWER_HEADER + TOWER_PLOT + TOWER_GAP
+
+
+def _place_panels(
+    figure: Figure, row: Sequence[Panel], top: float, height: float, *, full_row: bool
+) -> list[tuple[Axes, float]]:
+    """The axes of each panel of a row, left to right, and each plot's width in inches.
+
+    ``full_row``: leave room for a full row's panels, so that every row's are as wide.
+    """
+    weights = [_panel_weight(p) for p in row]
+    if full_row:
+        weights += [1.0] * (TOWER_PER_ROW - len(row))
+    room = PAGE_WIDTH - TOWER_MARGIN - TOWER_TICKS * len(weights)
+    left = TOWER_TICKS
+    placed = []
+    for weight in weights[: len(row)]:
+        width = room * weight / sum(weights)
+        box = (
+            left / PAGE_WIDTH,
+            (top - TOWER_PLOT) / height,
+            width / PAGE_WIDTH,
+            TOWER_PLOT / height,
+        )
+        placed.append((figure.add_axes(box), width))
+        left += width + TOWER_TICKS
+    return placed
+
+
+def _band_anchors(axes: Axes, panel: Panel) -> dict[int, tuple[Axes, float, float]]:
+    """Where an arrow from each band of ``panel`` starts: by its top right corner."""
+    return {
+        band.index: (axes, band.x + band.width, band.high - min(0.25, (band.high - band.low) / 4))
+        for band in panel.bands
+    }
+
+
+def _draw_feeds(
+    figure: Figure,
+    panels: Sequence[Panel],
+    anchors: dict[int, tuple[Axes, float, float]],
+    axes_of: dict[str, Axes],
+) -> None:
+    """A dashed arrow from each layer to the panel of the layers that take from what it pays."""
+    for panel in panels:
+        if panel.source_layer is None or panel.source_layer not in anchors:
+            continue
+        source, x, y = anchors[panel.source_layer]
+        figure.add_artist(
+            ConnectionPatch(
+                xyA=(x, y),
+                coordsA="data",
+                axesA=source,
+                xyB=(-0.02, 1 + 0.32 / TOWER_PLOT),
+                coordsB="axes fraction",
+                axesB=axes_of[panel.subject],
+                arrowstyle="-|>",
+                connectionstyle="arc3,rad=-0.25",
+                color=MUTED,
+                linewidth=0.9,
+                linestyle=(0, (3, 2)),
+                mutation_scale=8,
+                shrinkA=1,
+                shrinkB=1,
+            )
+        )
+
+
+def _tower_legend(figure: Figure, scenario: Scenario, colours: dict[str, str]) -> None:
+    """The parties' colours, and the hatching of what a subject's owner keeps."""
+    handles = [
+        Patch(
+            facecolor=_lighten(colours[name], 0.55),
+            edgecolor=colours[name],
+            label=scenario.party_label(name),
+        )
+        for name in scenario.parties
+    ]
+    handles.append(
+        Patch(facecolor="white", edgecolor="#b8c0c8", hatch="////", label="kept by the owner")
+    )
+    figure.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncols=min(6, len(handles)),
+        fontsize=6.5,
+        handlelength=1.6,
+        columnspacing=1.2,
+    )
 
 
 def _panel_weight(panel: Panel) -> float:
@@ -500,6 +562,33 @@ def _draw_panel(
     size: tuple[float, float],
 ) -> None:
     """One subject's panel; ``size`` is the plot's width and height in points."""
+    _panel_axis(axes, panel)
+    _panel_heading(axes, panel, size[0])
+    level_height = size[1] / panel.levels
+    _kept_by_the_owner(axes, panel, size[0], level_height)
+    for band in panel.bands:
+        colour = colours[band.layer.party]
+        axes.add_patch(
+            Rectangle(
+                (band.x, band.low),
+                band.width,
+                band.high - band.low,
+                facecolor=_lighten(colour, 0.6),
+                edgecolor=colour,
+                linewidth=1.1,
+            )
+        )
+        expected = None
+        if result is not None and band.layer.name in result.layers:
+            mean = result.layers[band.layer.name].figures.mean
+            expected = f"avg {format_amount(mean)} a year"
+        _band_text(
+            axes, band, scenario.party_label(band.layer.party), expected, size[0], level_height
+        )
+
+
+def _panel_axis(axes: Axes, panel: Panel) -> None:
+    """The panel's one axis: its attachments and tops, one level each, bottom to top."""
     points = panel.breakpoints
     axes.set_xlim(0, 1)
     axes.set_ylim(0, panel.levels)
@@ -510,9 +599,12 @@ def _draw_panel(
     axes.tick_params(axis="y", length=2, pad=1.5)
     for side in ("top", "right", "bottom"):
         axes.spines[side].set_visible(False)
-    chars = size[0] / (0.56 * 6.2)
-    note = wrap(panel.note, chars)[:2]
-    title = wrap(panel.title, size[0] / (0.6 * 7.5))[:2]
+
+
+def _panel_heading(axes: Axes, panel: Panel, width: float) -> None:
+    """The panel's title in bold over its note, each at most two lines of ``width`` points."""
+    note = wrap(panel.note, width / (0.56 * 6.2))[:2]
+    title = wrap(panel.title, width / (0.6 * 7.5))[:2]
     axes.text(
         0,
         1.0,
@@ -534,6 +626,10 @@ def _draw_panel(
         va="bottom",
         linespacing=1.1,
     )
+
+
+def _kept_by_the_owner(axes: Axes, panel: Panel, width: float, level_height: float) -> None:
+    """The hatched ground of the panel, and "kept by OWNER" on each level no layer takes."""
     axes.add_patch(
         Rectangle(
             (0, 0),
@@ -545,10 +641,8 @@ def _draw_panel(
             linewidth=0,
         )
     )
-    level_height = size[1] / panel.levels
-    owner = panel.owner
     for level in panel.free_levels():
-        lines = wrap(f"kept by {owner}", size[0] / (0.56 * TOWER_FONT) - 2)
+        lines = wrap(f"kept by {panel.owner}", width / (0.56 * TOWER_FONT) - 2)
         if len(lines) * 1.4 * TOWER_FONT <= level_height:
             axes.text(
                 0.5,
@@ -561,26 +655,6 @@ def _draw_panel(
                 style="italic",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.2},
             )
-    for band in panel.bands:
-        colour = colours[band.layer.party]
-        axes.add_patch(
-            Rectangle(
-                (band.x, band.low),
-                band.width,
-                band.high - band.low,
-                facecolor=_lighten(colour, 0.6),
-                edgecolor=colour,
-                linewidth=1.1,
-            )
-        )
-        expected = None
-        if result is not None and band.layer.name in result.layers:
-            mean = result.layers[band.layer.name].get("mean")
-            if isinstance(mean, (int, float)):
-                expected = f"avg {format_amount(float(mean))} a year"
-        _band_text(
-            axes, band, scenario.party_label(band.layer.party), expected, size[0], level_height
-        )
 
 
 def _band_text(

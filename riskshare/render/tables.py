@@ -13,10 +13,9 @@ from rich.text import Text
 from riskshare.model.amounts import format_amount, format_share
 from riskshare.model.scenario import Layer, Scenario
 from riskshare.runs.explain import ExplainResult
+from riskshare.runs.results import SeriesFigures
 from riskshare.runs.simulation import SimulationResult
 from riskshare.stats.summary import RETURN_PERIODS
-
-Figures = Mapping[str, object]
 
 
 class Formatter:
@@ -25,20 +24,18 @@ class Formatter:
     def __init__(self, unit: str | None = None) -> None:
         self.unit = unit
 
-    def amount(self, value: object) -> str:
+    def amount(self, value: float | None) -> str:
         if value is None:
             return "–"
-        number = float(value)  # type: ignore[arg-type]
-        return "0" if number == 0 else format_amount(number, self.unit)
+        return "0" if value == 0 else format_amount(float(value), self.unit)
 
     @staticmethod
-    def share(value: object) -> str:
+    def share(value: float | None) -> str:
         if value is None:
             return "–"
-        number = float(value)  # type: ignore[arg-type]
-        if 0 < number < 0.0001:
+        if 0 < value < 0.0001:
             return "<0.01%"
-        return format_share(round(number, 4))
+        return format_share(round(float(value), 4))
 
 
 def layer_terms(layer: Layer, unit: str | None = None) -> str:
@@ -73,12 +70,12 @@ def simulation_tables(result: SimulationResult, unit: str | None = None) -> Grou
         Text(scenario.name, style="bold"),
         _absorbs_table(result, f),
     ]
-    if any("cost" in entry for entry in result.parties.values()):
+    if any(party.cost is not None for party in result.parties.values()):
         parts.append(_cost_table(result, f))
     parts.append(_layers_table(result, f))
     if any(layer.premium is not None for layer in scenario.layers):
         parts.append(_premium_layers_table(result, f))
-    if any("budget" in entry for entry in result.parties.values()):
+    if any(party.budget is not None for party in result.parties.values()):
         parts.append(_budget_table(result, f))
     parts.append(_return_period_table(result, f))
     parts.append(_footer(result))
@@ -107,31 +104,28 @@ def _absorbs_table(result: SimulationResult, f: Formatter) -> Table:
         "worst year",
     ):
         table.add_column(header, justify="right")
-    for entry in result.parties.values():
-        table.add_row(str(entry["label"]), str(entry["kind"]), *_loss_cells(entry, f))
-        for member, figures in _members(entry).items():
-            table.add_row(f"  {member}", "member", *_loss_cells(figures, f))
+    for party in result.parties.values():
+        table.add_row(
+            party.label, party.kind.value, *_loss_cells(party.figures, party.share_of_total, f)
+        )
+        for name, member in party.members.items():
+            table.add_row(
+                f"  {name}", "member", *_loss_cells(member.figures, member.share_of_total, f)
+            )
     table.add_section()
-    table.add_row(
-        "Total ground-up loss", "", *_loss_cells({**result.total, "share_of_total": 1.0}, f)
-    )
+    table.add_row("Total ground-up loss", "", *_loss_cells(result.total, 1.0, f))
     return table
 
 
-def _members(entry: Figures) -> Mapping[str, Figures]:
-    members = entry.get("members")
-    return members if isinstance(members, Mapping) else {}
-
-
-def _loss_cells(figures: Figures, f: Formatter) -> list[str]:
+def _loss_cells(figures: SeriesFigures, share: float | None, f: Formatter) -> list[str]:
     return [
-        f.amount(figures["mean"]),
-        f.share(figures.get("share_of_total")),
-        f.amount(figures["std"]),
-        f.share(figures["prob_positive"]),
-        f.amount(figures["var_995"]),
-        f.amount(figures["tvar_99"]),
-        f.amount(figures["max"]),
+        f.amount(figures.mean),
+        f.share(share),
+        f.amount(figures.std),
+        f.share(figures.prob_positive),
+        f.amount(figures.var_995),
+        f.amount(figures.tvar_99),
+        f.amount(figures.max),
     ]
 
 
@@ -149,19 +143,19 @@ def _cost_table(result: SimulationResult, f: Formatter) -> Table:
     ):
         table.add_column(header, justify="right")
     paid, received, subsidies = result.premium_split
-    for name, entry in result.parties.items():
-        cost = entry.get("cost")
-        if not isinstance(cost, Mapping):
+    for name, party in result.parties.items():
+        cost = party.cost
+        if cost is None:
             continue
         table.add_row(
-            str(entry["label"]),
+            party.label,
             f.amount(paid.get(name, 0.0)),
             f.amount(received.get(name, 0.0)),
             f.amount(subsidies.get(name, 0.0)),
-            f.amount(entry["mean"]),
-            f.amount(cost["mean"]),
-            f.amount(cost["var_995"]),
-            f.share(cost["prob_positive"]),
+            f.amount(party.figures.mean),
+            f.amount(cost.mean),
+            f.amount(cost.var_995),
+            f.share(cost.prob_positive),
         )
     return table
 
@@ -175,17 +169,21 @@ def _layers_table(result: SimulationResult, f: Formatter) -> Table:
     for header in ("expected payout", "P(attach)", "P(exhaust)"):
         table.add_column(header, justify="right", min_width=min(len(header), 10))
     for layer in result.scenario.layers:
-        entry = result.layers[layer.name]
+        figures = result.layers[layer.name]
         table.add_row(
-            layer.name,
-            result.scenario.party_label(layer.party),
+            *_layer_head(result, layer),
             layer.from_,
             layer_terms(layer, f.unit),
-            f.amount(entry["mean"]),
-            f.share(entry["prob_attach"]),
-            f.share(entry["prob_exhaust"]),
+            f.amount(figures.figures.mean),
+            f.share(figures.prob_attach),
+            f.share(figures.prob_exhaust),
         )
     return table
+
+
+def _layer_head(result: SimulationResult, layer: Layer) -> tuple[str, str]:
+    """A layer's first two cells: its name and its party's label."""
+    return layer.name, result.scenario.party_label(layer.party)
 
 
 def _premium_layers_table(result: SimulationResult, f: Formatter) -> Table:
@@ -195,16 +193,16 @@ def _premium_layers_table(result: SimulationResult, f: Formatter) -> Table:
     for header in ("premium", "expected payout", "loss ratio", "rate on line"):
         table.add_column(header, justify="right")
     for layer in result.scenario.layers:
-        entry = result.layers[layer.name]
-        if layer.premium is None:
+        figures = result.layers[layer.name]
+        if layer.premium is None or figures.pricing is None:
             continue
+        pricing = figures.pricing
         table.add_row(
-            layer.name,
-            result.scenario.party_label(layer.party),
-            f.amount(entry.get("premium")),
-            f.amount(entry["mean"]),
-            f.share(entry.get("loss_ratio")),
-            f.share(entry.get("rate_on_line")),
+            *_layer_head(result, layer),
+            f.amount(pricing.premium),
+            f.amount(figures.figures.mean),
+            f.share(pricing.loss_ratio),
+            f.share(pricing.rate_on_line),
         )
     return table
 
@@ -214,14 +212,15 @@ def _budget_table(result: SimulationResult, f: Formatter) -> Table:
     table.add_column("party")
     for header in ("budget", "expected outlay", "P(over budget)", "expected excess"):
         table.add_column(header, justify="right")
-    for entry in result.parties.values():
-        if "budget" in entry:
+    for party in result.parties.values():
+        budget = party.budget
+        if budget is not None:
             table.add_row(
-                str(entry["label"]),
-                f.amount(entry["budget"]),
-                f.amount(entry["mean"]),
-                f.share(entry["prob_over_budget"]),
-                f.amount(entry["expected_over_budget"]),
+                party.label,
+                f.amount(budget.amount),
+                f.amount(party.figures.mean),
+                f.share(budget.over.prob),
+                f.amount(budget.over.expected),
             )
     return table
 
@@ -232,15 +231,14 @@ def _return_period_table(result: SimulationResult, f: Formatter) -> Table:
     for period in RETURN_PERIODS:
         table.add_column(f"1-in-{period}", justify="right")
 
-    def row(label: str, periods: object) -> None:
-        assert isinstance(periods, Mapping)
-        table.add_row(label, *(f.amount(periods[str(t)]) for t in RETURN_PERIODS))
+    def row(label: str, periods: Mapping[int, float]) -> None:
+        table.add_row(label, *(f.amount(periods[t]) for t in RETURN_PERIODS))
 
-    row("Total ground-up loss", result.total["return_periods"])
-    row("Largest single event", result.total["oep_return_periods"])
+    row("Total ground-up loss", result.total.return_periods)
+    row("Largest single event", result.total.oep_return_periods)
     table.add_section()
-    for entry in result.parties.values():
-        row(str(entry["label"]), entry["return_periods"])
+    for party in result.parties.values():
+        row(party.label, party.figures.return_periods)
     return table
 
 
@@ -251,7 +249,7 @@ def run_line(years: int, events: int, seed: int, seconds: float) -> str:
 
 def footer_text(result: SimulationResult) -> str:
     """The run and its balance check, as the line under ``simulate``'s tables."""
-    error = result.balance["max_abs_error"]
+    error = result.balance.max_abs_error
     return (
         f"{run_line(result.years, result.events, result.seed, result.seconds)}\n"
         f"Balance check passed: the parties' nets add up to each event's loss "
@@ -323,14 +321,13 @@ def _premium_table(result: ExplainResult, f: Formatter, labels: dict[str, str]) 
     table.add_column("reinstatement premiums", justify="right")
     assert result.premiums is not None
     for name, flow in result.premiums.items():
-        subsidies = flow["subsidies"]
-        assert isinstance(subsidies, Mapping)
+        subsidies = flow.subsidies
         table.add_row(
             name,
-            f.amount(flow["premium"]),
-            labels.get(str(flow["payer"]), str(flow["payer"])),
+            f.amount(flow.premium),
+            labels.get(flow.payer, flow.payer),
             ", ".join(f"{labels.get(p, p)} {f.amount(a)}" for p, a in subsidies.items()) or "–",
-            f.amount(flow["reinstatement_premiums"]),
+            f.amount(flow.reinstatement_premiums),
         )
     return table
 

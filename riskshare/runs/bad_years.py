@@ -21,7 +21,7 @@ from riskshare.engine.events import FloatArray
 from riskshare.engine.plan import compile_plan
 from riskshare.engine.series import SeriesKey
 from riskshare.runs.simulation import SimulationResult, run_plans
-from riskshare.stats.summary import RETURN_PERIODS, SeriesSummary, tail_size
+from riskshare.stats.summary import SeriesSummary, tail_size
 
 #: The bad years the report shows.
 BAD_YEAR_PERIODS = (10, 100, 200)
@@ -42,8 +42,8 @@ class YearSplit:
 
 def expected_split(result: SimulationResult) -> YearSplit:
     """The expected annual loss and each party's expected net amount."""
-    parties = {name: _number(entry["mean"]) for name, entry in result.parties.items()}
-    return YearSplit("Expected year", None, _number(result.total["mean"]), parties, result.years)
+    parties = {name: party.figures.mean for name, party in result.parties.items()}
+    return YearSplit("Expected year", None, result.total.mean, parties, result.years)
 
 
 def bad_year_splits(
@@ -92,9 +92,9 @@ def _window(n: int, period: int) -> tuple[int, int]:
 
 def _level(result: SimulationResult, period: int, chosen_totals: FloatArray) -> float:
     """The reported 1-in-T total, or the window's mean where the JSON has no such figure."""
-    figures = result.total["return_periods"]
-    if period in RETURN_PERIODS and isinstance(figures, dict):
-        return _number(figures[str(period)])
+    figures = result.total.return_periods
+    if period in figures:
+        return figures[period]
     return float(chosen_totals.mean()) if len(chosen_totals) else 0.0
 
 
@@ -146,8 +146,3 @@ def _top_years(
     )
     order = np.argsort(-kept[0], kind="stable")
     return kept[0][order], kept[1][order]
-
-
-def _number(value: object) -> float:
-    assert isinstance(value, (int, float))
-    return float(value)

@@ -20,11 +20,13 @@ import numpy as np
 
 from riskshare._version import __version__
 from riskshare.engine.events import FloatArray
+from riskshare.engine.passes import Streamed
 from riskshare.engine.plan import Plan
 from riskshare.engine.series import SeriesKey, new_summaries
 from riskshare.errors import RunError
 from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
+from riskshare.runs.results import MemberFigures, PartyFigures, SeriesFigures
 from riskshare.runs.same_events import (
     ComparisonError,
     ScenarioSource,
@@ -159,19 +161,24 @@ def _keys(plan: Plan, section: Section) -> dict[str, SeriesKey]:
 def _figures(result: SimulationResult, section: Section, name: str) -> dict[str, float]:
     """A row's figures in one scenario's result (costs: the losses where it has no premiums)."""
     if section == "layers":
-        entry: Mapping[str, object] = result.layers[name]
-    else:
-        party, _, member = name.partition("/")
-        entry = result.parties[party]
-        if member:
-            members = entry["members"]
-            assert isinstance(members, Mapping)
-            entry = members[member]
-        if section == "costs" and "cost" in entry:
-            cost = entry["cost"]
-            assert isinstance(cost, Mapping)
-            entry = cost
-    return {key: float(entry[key]) for key in (*FIGURES, "stderr")}  # type: ignore[arg-type]
+        return _row_figures(result.layers[name].figures)
+    party, _, member = name.partition("/")
+    entry = result.parties[party]
+    owner: PartyFigures | MemberFigures = entry.members[member] if member else entry
+    if section == "costs" and owner.cost is not None:
+        return _row_figures(owner.cost)
+    return _row_figures(owner.figures)
+
+
+def _row_figures(figures: SeriesFigures) -> dict[str, float]:
+    """The figures a comparison shows (:data:`FIGURES`), and the mean's standard error."""
+    return {
+        "mean": figures.mean,
+        "var_995": figures.var_995,
+        "tvar_99": figures.tvar_99,
+        "prob_positive": figures.prob_positive,
+        "stderr": figures.stderr,
+    }
 
 
 PairKey = tuple[int, str, str]  # scenario, row name, figure
@@ -286,13 +293,54 @@ def compare(
     if years < 1:
         raise RunError(f"years must be at least 1 (got {years})")
     plans = plans_of(loaded)
+    pairs = _pairs_by_section(plans)
+    runs = _run_on_same_events(loaded[0], plans, seed, years, pairs, progress, workers)
+    seconds = round(time.perf_counter() - started, 3)
+    results = tuple(
+        result_of(scenario, plan, block_result(run), run.premiums, years, seed, seconds)
+        for scenario, plan, run in zip(loaded, plans, runs, strict=True)
+    )
+    labels = _labels(loaded)
+    rows = {section: p.rows(results, section, labels) for section, p in pairs.items()}
+    comparison = ComparisonResult(
+        results=results,
+        years=years,
+        seed=seed,
+        events=results[0].events,
+        seconds=seconds,
+        parties=rows["parties"],
+        layers=rows["layers"],
+        costs=rows.get("costs"),
+        labels=tuple(label(s, i) for i, s in enumerate(loaded)),
+    )
+    check_figures(comparison.to_dict(), "the comparison")
+    return comparison
+
+
+def _pairs_by_section(plans: Sequence[Plan]) -> dict[Section, _Pairs]:
+    """The paired differences each section of the comparison keeps, in the sections' order:
+    parties, costs (where some scenario has premiums), layers."""
     sections = ["parties", "layers"]
     if any(plan.has_premiums for plan in plans):
         sections.insert(1, "costs")
-    pairs = {s: _Pairs([_keys(plan, s) for plan in plans]) for s in sections}
+    return {s: _Pairs([_keys(plan, s) for plan in plans]) for s in sections}
+
+
+def _run_on_same_events(
+    scenario: Scenario,
+    plans: Sequence[Plan],
+    seed: int,
+    years: int,
+    pairs: Mapping[Section, _Pairs],
+    progress: Progress | None,
+    workers: int | None,
+) -> list[Streamed]:
+    """Every plan's run on ``scenario``'s events, each block drawn once, its paired
+    differences folded into ``pairs``. The total and the largest event, the same events
+    in every run, are summarised once and shared."""
 
     def pair(_block: int, series: list[dict[SeriesKey, FloatArray]]) -> dict[str, object]:
-        return {section: pairs[section].of_block(series) for section in sections}
+        return {section: p.of_block(series) for section, p in pairs.items()}
 
     def paired(_block: int, found: dict[str, dict[PairKey, SeriesSummary]]) -> None:
         for section, moments in found.items():
@@ -307,7 +355,7 @@ def compare(
         return found
 
     runs = run_plans(
-        loaded[0],
+        scenario,
         plans,
         seed,
         years,
@@ -320,23 +368,4 @@ def compare(
     for run in runs[1:]:
         for key in (SeriesKey.total(), SeriesKey.oep()):
             run.summaries[key] = runs[0].summaries[key]
-    seconds = round(time.perf_counter() - started, 3)
-    results = tuple(
-        result_of(scenario, plan, block_result(run), run.premiums, years, seed, seconds)
-        for scenario, plan, run in zip(loaded, plans, runs, strict=True)
-    )
-    labels = _labels(loaded)
-    rows = {s: pairs[s].rows(results, s, labels) for s in sections}
-    comparison = ComparisonResult(
-        results=results,
-        years=years,
-        seed=seed,
-        events=results[0].events,
-        seconds=seconds,
-        parties=rows["parties"],
-        layers=rows["layers"],
-        costs=rows.get("costs"),
-        labels=tuple(label(s, i) for i, s in enumerate(loaded)),
-    )
-    check_figures(comparison.to_dict(), "the comparison")
-    return comparison
+    return runs

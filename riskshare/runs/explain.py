@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -56,6 +56,25 @@ class ExplainedEvent:
 
 
 @dataclass(frozen=True)
+class PremiumFlow:
+    """A layer's premium for the year: who pays it, who subsidises it, and the
+    reinstatement premiums its payouts charged."""
+
+    premium: float
+    payer: str
+    subsidies: Mapping[str, float]  # party → the part of the premium it pays
+    reinstatement_premiums: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "premium": self.premium,
+            "payer": self.payer,
+            "subsidies": dict(self.subsidies),
+            "reinstatement_premiums": self.reinstatement_premiums,
+        }
+
+
+@dataclass(frozen=True)
 class ExplainResult:
     """The waterfall of each given loss, and the year's totals."""
 
@@ -64,10 +83,15 @@ class ExplainResult:
     events: tuple[ExplainedEvent, ...]
     layer_totals: dict[str, float]
     party_totals: dict[str, float]
-    premiums: dict[str, dict[str, object]] | None
+    premiums: Mapping[str, PremiumFlow] | None
     costs: dict[str, float] | None
 
     def to_dict(self) -> dict[str, object]:
+        total: dict[str, object] = {
+            "loss": math.fsum(event.loss for event in self.events),
+            "layers": self.layer_totals,
+            "parties": self.party_totals,
+        }
         out: dict[str, object] = {
             "scenario": self.scenario.header(),
             "events": [
@@ -78,16 +102,10 @@ class ExplainResult:
                 }
                 for event in self.events
             ],
-            "total": {
-                "loss": math.fsum(event.loss for event in self.events),
-                "layers": self.layer_totals,
-                "parties": self.party_totals,
-            },
+            "total": total,
         }
         if self.premiums is not None and self.costs is not None:
-            out["premiums"] = self.premiums
-            total = out["total"]
-            assert isinstance(total, dict)
+            out["premiums"] = {name: flow.to_dict() for name, flow in self.premiums.items()}
             total["cost"] = self.costs
         return out
 
@@ -215,7 +233,7 @@ def _premium_flows(
     reinstated: np.ndarray,
     names: list[str],
     party_totals: dict[str, float],
-) -> tuple[dict[str, dict[str, object]] | None, dict[str, float] | None]:
+) -> tuple[dict[str, PremiumFlow] | None, dict[str, float] | None]:
     """The year's premiums, subsidies and reinstatement premiums, and each party's cost."""
     # priced on the scenario's own events (``plan`` has the given losses' source in
     # place of its events file), by a run that must fit as simulate's must
@@ -232,16 +250,14 @@ def _premium_flows(
     costs = party_costs(plan, nets, year, flows, rates)
     cost = {party: float(costs[i][0]) for i, party in enumerate(plan.parties)}
     charges = reinstatement_charges(rates, year)
-    table: dict[str, dict[str, object]] = {}
+    table: dict[str, PremiumFlow] = {}
     for j, terms in enumerate(plan.layers):
         if terms.premium_form is None:
             continue
-        table[terms.name] = {
-            "premium": float(premiums[j]),
-            "payer": plan.parties[terms.payer],
-            "subsidies": {
-                plan.parties[p]: float(premiums[j]) * share for p, share in terms.subsidies
-            },
-            "reinstatement_premiums": float(charges[j][0]) if j in charges else 0.0,
-        }
+        table[terms.name] = PremiumFlow(
+            premium=float(premiums[j]),
+            payer=plan.parties[terms.payer],
+            subsidies={plan.parties[p]: float(premiums[j]) * share for p, share in terms.subsidies},
+            reinstatement_premiums=float(charges[j][0]) if j in charges else 0.0,
+        )
     return table, _with_members(plan, names, cost)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -23,6 +23,17 @@ from riskshare.engine.workers import cores
 from riskshare.errors import RunError
 from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
+from riskshare.runs.results import (
+    Balance,
+    Budget,
+    LayerFigures,
+    LayerPricing,
+    MemberFigures,
+    OverBudget,
+    PartyFigures,
+    SeriesFigures,
+    TotalFigures,
+)
 from riskshare.stats.summary import RETURN_PERIOD_TAIL_SHARE, SeriesSummary, share_of, tail_size
 
 Progress = Callable[[int, int], None]
@@ -75,10 +86,10 @@ class SimulationResult:
     seed: int
     events: int
     seconds: float
-    total: dict[str, object]
-    parties: dict[str, dict[str, object]]
-    layers: dict[str, dict[str, object]]
-    balance: dict[str, float]
+    total: TotalFigures
+    parties: Mapping[str, PartyFigures]
+    layers: Mapping[str, LayerFigures]
+    balance: Balance
     #: The merged summary of each annual series (``SeriesKey.total()``, ``SeriesKey.party(0)``,
     #: …), for figures beyond the JSON such as exceedance curves.
     summaries: dict[SeriesKey, SeriesSummary] = field(
@@ -94,10 +105,10 @@ class SimulationResult:
             "riskshare_version": __version__,
             "scenario": self.scenario.header(),
             "simulation": run_header(self.years, self.seed, self.events, self.seconds),
-            "total": self.total,
-            "parties": self.parties,
-            "layers": self.layers,
-            "balance": self.balance,
+            "total": self.total.to_dict(),
+            "parties": {name: party.to_dict() for name, party in self.parties.items()},
+            "layers": {name: layer.to_dict() for name, layer in self.layers.items()},
+            "balance": self.balance.to_dict(),
         }
 
 
@@ -189,7 +200,7 @@ def result_of(
     seconds: float,
 ) -> SimulationResult:
     """The :class:`SimulationResult` of a run whose blocks were merged into ``merged``."""
-    total, parties, layers = assemble(scenario, plan, merged, premiums)
+    total, parties, layers = figures_of(scenario, plan, merged, premiums)
     result = SimulationResult(
         scenario=scenario,
         years=years,
@@ -199,7 +210,7 @@ def result_of(
         total=total,
         parties=parties,
         layers=layers,
-        balance={"max_abs_error": merged.max_abs_error},
+        balance=Balance(merged.max_abs_error),
         summaries=merged.summaries,
         premium_split=premium_split(plan, premiums),
     )
@@ -211,55 +222,87 @@ def assemble(
     scenario: Scenario, plan: Plan, merged: BlockResult, premiums: FloatArray | None
 ) -> tuple[dict[str, object], dict[str, dict[str, object]], dict[str, dict[str, object]]]:
     """Turn merged summaries into the JSON's ``total``, ``parties`` and ``layers``."""
+    total, parties, layers = figures_of(scenario, plan, merged, premiums)
+    return (
+        total.to_dict(),
+        {name: party.to_dict() for name, party in parties.items()},
+        {name: layer.to_dict() for name, layer in layers.items()},
+    )
+
+
+def figures_of(
+    scenario: Scenario, plan: Plan, merged: BlockResult, premiums: FloatArray | None
+) -> tuple[TotalFigures, dict[str, PartyFigures], dict[str, LayerFigures]]:
+    """Turn merged summaries into the figures of the total, each party and each layer."""
     s = merged.summaries
-    total = s[SeriesKey.total()].figures()
-    total["oep_return_periods"] = s[SeriesKey.oep()].return_periods()
-    total_mean = float(total["mean"])  # type: ignore[arg-type]
-    parties: dict[str, dict[str, object]] = {}
-    for i, name in enumerate(plan.parties):
-        party = scenario.parties[name]
-        entry: dict[str, object] = {"kind": party.kind.value, "label": scenario.party_label(name)}
-        entry.update(_with_share(s[SeriesKey.party(i)], total_mean))
-        if party.budget is not None:
-            entry["budget"] = party.budget
-            entry.update(s[SeriesKey.party(i)].budget_figures())
-        if premiums is not None:
-            entry["cost"] = s[SeriesKey.cost(i)].figures()
-        members = {
-            member.name: _member_entry(s, k, total_mean, premiums is not None)
-            for k, member in enumerate(plan.members)
-            if member.consortium == i
-        }
-        if members:
-            entry["members"] = members
-        parties[name] = entry
-    layers: dict[str, dict[str, object]] = {}
+    total = TotalFigures.of_total(s[SeriesKey.total()], s[SeriesKey.oep()])
+    with_costs = premiums is not None
+    parties = {
+        name: _party_entry(scenario, plan, s, i, total.mean, with_costs)
+        for i, name in enumerate(plan.parties)
+    }
+    layers: dict[str, LayerFigures] = {}
     for j, terms in enumerate(plan.layers):
         summary = s[SeriesKey.layer(j)]
-        entry = {"party": plan.parties[terms.party], "from": scenario.layers[j].from_}
-        entry.update(_with_share(summary, total_mean))
-        entry["prob_attach"] = entry["prob_positive"]
+        figures, share = _with_share(summary, total.mean)
         has_cap = math.isfinite(terms.aggregate_limit) or math.isfinite(terms.limit)
-        entry["prob_exhaust"] = float(merged.exhausted[j]) / summary.n if has_cap else None
+        pricing = None
         if premiums is not None:
             premium = float(premiums[j]) if terms.premium_form is not None else 0.0
-            entry["premium"] = premium
-            entry["loss_ratio"] = summary.mean / premium if premium > 0 else None
-            entry["rate_on_line"] = premium / terms.limit if math.isfinite(terms.limit) else None
-        layers[terms.name] = entry
+            pricing = LayerPricing(
+                premium=premium,
+                loss_ratio=summary.mean / premium if premium > 0 else None,
+                rate_on_line=premium / terms.limit if math.isfinite(terms.limit) else None,
+            )
+        layers[terms.name] = LayerFigures(
+            party=plan.parties[terms.party],
+            from_=scenario.layers[j].from_,
+            figures=figures,
+            share_of_total=share,
+            prob_exhaust=float(merged.exhausted[j]) / summary.n if has_cap else None,
+            pricing=pricing,
+        )
     return total, parties, layers
 
 
-def _with_share(summary: SeriesSummary, total_mean: float) -> dict[str, object]:
-    figures = summary.figures()
-    figures["share_of_total"] = share_of(summary.mean, total_mean)
-    return figures
+def _party_entry(
+    scenario: Scenario,
+    plan: Plan,
+    s: dict[SeriesKey, SeriesSummary],
+    i: int,
+    total_mean: float,
+    with_costs: bool,
+) -> PartyFigures:
+    """The figures of party ``i``: its net, budget, cost and members."""
+    name = plan.parties[i]
+    party = scenario.parties[name]
+    figures, share = _with_share(s[SeriesKey.party(i)], total_mean)
+    budget = None
+    if party.budget is not None:
+        budget = Budget(party.budget, OverBudget.of(s[SeriesKey.party(i)]))
+    return PartyFigures(
+        kind=party.kind,
+        label=scenario.party_label(name),
+        figures=figures,
+        share_of_total=share,
+        budget=budget,
+        cost=SeriesFigures.of(s[SeriesKey.cost(i)]) if with_costs else None,
+        members={
+            member.name: _member_entry(s, k, total_mean, with_costs)
+            for k, member in enumerate(plan.members)
+            if member.consortium == i
+        },
+    )
+
+
+def _with_share(summary: SeriesSummary, total_mean: float) -> tuple[SeriesFigures, float | None]:
+    """A series' figures, and its mean as a share of the total's."""
+    return SeriesFigures.of(summary), share_of(summary.mean, total_mean)
 
 
 def _member_entry(
     s: dict[SeriesKey, SeriesSummary], k: int, total_mean: float, with_costs: bool
-) -> dict[str, object]:
-    entry = _with_share(s[SeriesKey.member(k)], total_mean)
-    if with_costs:
-        entry["cost"] = s[SeriesKey.member_cost(k)].figures()
-    return entry
+) -> MemberFigures:
+    figures, share = _with_share(s[SeriesKey.member(k)], total_mean)
+    cost = SeriesFigures.of(s[SeriesKey.member_cost(k)]) if with_costs else None
+    return MemberFigures(figures, share, cost)

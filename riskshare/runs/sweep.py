@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from riskshare._version import __version__
 from riskshare.engine.passes import Streamed
@@ -24,6 +23,7 @@ from riskshare.errors import Problem, RunError
 from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
 from riskshare.runs.grid import GridError, grid_points, parse_path, parse_set, show_value
+from riskshare.runs.results import JsonMapping, OverBudget
 from riskshare.runs.same_events import (
     ComparisonError,
     ScenarioSource,
@@ -35,6 +35,7 @@ from riskshare.stats.summary import TVAR_SHARE, SeriesSummary, tail_size
 
 __all__ = [
     "GridError",
+    "KeyFigures",
     "SweepPoint",
     "SweepResult",
     "parse_path",
@@ -51,13 +52,59 @@ SWEEP_TAIL_SHARE = TVAR_SHARE
 
 
 @dataclass(frozen=True)
+class KeyFigures(JsonMapping):
+    """A party's key figures at a point: as ``simulate`` gives them, and the cost's too."""
+
+    mean: float
+    stderr: float
+    prob_positive: float
+    var_995: float
+    tvar_99: float
+    over_budget: OverBudget | None = None
+    cost: KeyFigures | None = None
+
+    @classmethod
+    def of(cls, summary: SeriesSummary) -> KeyFigures:
+        """mean, stderr, P(any loss), VaR 99.5%, TVaR 99%: as ``SeriesSummary.figures`` has them."""
+        moments = summary.moment_figures()
+        return cls(
+            mean=moments["mean"],
+            stderr=moments["stderr"],
+            prob_positive=moments["prob_positive"],
+            var_995=summary.quantile(0.995),
+            tvar_99=summary.tail_mean(TVAR_SHARE),
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        entry: dict[str, object] = {
+            "mean": self.mean,
+            "stderr": self.stderr,
+            "prob_positive": self.prob_positive,
+            "var_995": self.var_995,
+            "tvar_99": self.tvar_99,
+        }
+        if self.over_budget is not None:
+            entry.update(self.over_budget.to_dict())
+        if self.cost is not None:
+            entry["cost"] = self.cost.to_dict()
+        return entry
+
+    def columns(self) -> dict[str, object]:
+        """The figures as columns of a table: ``mean``, …, then ``cost.mean``, …"""
+        flat = {key: value for key, value in self.to_dict().items() if key != "cost"}
+        if self.cost is not None:
+            flat |= {f"cost.{key}": value for key, value in self.cost.to_dict().items()}
+        return flat
+
+
+@dataclass(frozen=True)
 class SweepPoint:
     """One point of the grid: its values and, where they make a valid scenario, the key
     figures of each party (``cost`` beside them where the scenario has premiums)."""
 
     values: Mapping[str, object]
     scenario: Scenario | None
-    parties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    parties: Mapping[str, KeyFigures] = field(default_factory=dict)
     errors: tuple[Problem, ...] = ()
     warnings: tuple[Problem, ...] = ()
 
@@ -78,7 +125,7 @@ class SweepPoint:
     def to_dict(self) -> dict[str, object]:
         entry: dict[str, object] = {"values": dict(self.values), "valid": self.valid}
         if self.valid:
-            entry["parties"] = {name: dict(f) for name, f in self.parties.items()}
+            entry["parties"] = {name: f.to_dict() for name, f in self.parties.items()}
         else:
             entry["errors"] = [p.text for p in self.errors]
         if self.warnings:
@@ -131,43 +178,25 @@ class SweepResult:
 
     def rows(self) -> list[list[object]]:
         """The sweep as a table: a header, then one row per point (for ``--csv``)."""
-        columns: list[tuple[str, str, str | None]] = []
+        columns: list[tuple[str, str]] = []
         for name in self.party_names:
             sample = next(p.parties[name] for p in self.points if name in p.parties)
-            columns += [(name, figure, None) for figure in sample if figure != "cost"]
-            cost = sample.get("cost")
-            if isinstance(cost, Mapping):
-                columns += [(name, figure, "cost") for figure in cost]
+            columns += [(name, figure) for figure in sample.columns()]
         header: list[object] = ["point", *self.paths, "valid"]
-        header += [".".join(c for c in (n, sub, f) if c) for n, f, sub in columns]
+        header += [f"{name}.{figure}" for name, figure in columns]
         header.append("errors")
         rows = [header]
         for number, point in enumerate(self.points, start=1):
             row: list[object] = [number, *(show_value(point.values[p]) for p in self.paths)]
             row.append(str(point.valid).lower())
-            for name, figure, sub in columns:
-                entry: Any = point.parties.get(name, {})
-                if sub is not None:
-                    entry = entry.get(sub, {})
-                row.append(entry.get(figure, ""))
+            cells = {name: figures.columns() for name, figures in point.parties.items()}
+            row += [cells.get(name, {}).get(figure, "") for name, figure in columns]
             row.append("; ".join(p.text for p in point.errors))
             rows.append(row)
         return rows
 
 
 # --- the key figures, summarised as simulate summarises them --------------------------
-
-
-def _key_figures(summary: SeriesSummary) -> dict[str, object]:
-    """mean, stderr, P(any loss), VaR 99.5%, TVaR 99%: as ``SeriesSummary.figures`` has them."""
-    moments = summary.moment_figures()
-    return {
-        "mean": moments["mean"],
-        "stderr": moments["stderr"],
-        "prob_positive": moments["prob_positive"],
-        "var_995": summary.quantile(0.995),
-        "tvar_99": summary.tail_mean(TVAR_SHARE),
-    }
 
 
 def _summaries(plan: Plan, keep: int) -> Summaries:
@@ -182,18 +211,18 @@ def _summaries(plan: Plan, keep: int) -> Summaries:
     return new
 
 
-def _parties(plan: Plan, run: Streamed) -> dict[str, dict[str, object]]:
+def _parties(plan: Plan, run: Streamed) -> dict[str, KeyFigures]:
     """Each party's key figures in one point's run."""
     merged = run.summaries
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, KeyFigures] = {}
     for i, name in enumerate(plan.parties):
         summary = merged[SeriesKey.party(i)]
-        entry = _key_figures(summary)
-        if plan.budgets[i] is not None:
-            entry.update(summary.budget_figures())
-        if SeriesKey.cost(i) in merged:
-            entry["cost"] = _key_figures(merged[SeriesKey.cost(i)])
-        found[name] = entry
+        cost = merged.get(SeriesKey.cost(i))
+        found[name] = replace(
+            KeyFigures.of(summary),
+            over_budget=OverBudget.of(summary) if plan.budgets[i] is not None else None,
+            cost=KeyFigures.of(cost) if cost is not None else None,
+        )
     return found
 
 
@@ -259,7 +288,7 @@ def _run(
     years: int,
     progress: Progress | None,
     workers: int | None,
-) -> tuple[list[dict[str, dict[str, object]]], int]:
+) -> tuple[list[dict[str, KeyFigures]], int]:
     """Each scenario's parties' key figures, on one set of events; and the events' count."""
     try:
         plans = plans_of(scenarios)
