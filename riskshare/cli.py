@@ -97,8 +97,8 @@ def _funnel() -> Iterator[None]:
     except RiskshareError as error:
         _fail(f"error: {error}")
     except OSError as error:
-        if error.errno == errno.EPIPE:  # the reader went away: typer ends quietly
-            raise
+        if error.errno == errno.EPIPE or error.filename is None:
+            raise  # standard output failed: main() says so (or, for a closed pipe, ends quietly)
         _fail(f"error: {error.filename or ''}: {error.strerror or error}")
 
 

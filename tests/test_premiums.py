@@ -362,4 +362,4 @@ def test_explain_prices_a_loading_on_the_events_file_as_simulate_does(tmp_path: 
     simulated: Any = simulate(scenario).layers["property cover"]["premium"]
     explained: Any = explain(scenario, [1e8]).premiums
     assert simulated > 0
-    assert explained["property cover"]["premium"] == simulated
+    assert explained["property cover"].premium == simulated

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import riskshare
+from riskshare.engine.series import SeriesKey
 from riskshare.runs.results import SeriesFigures
 from riskshare.runs.simulation import SimulationResult
 from riskshare.runs.sweep import KeyFigures
@@ -39,7 +40,7 @@ def test_series_figures_are_the_summary_figures(values: list[float], blocks: int
 
 
 def test_key_figures_are_the_series_figures(demo: SimulationResult) -> None:
-    summary = demo.summaries["party:0"]
+    summary = demo.summaries[SeriesKey.party(0)]
     key, full = KeyFigures.of(summary), SeriesFigures.of(summary)
     assert (key.mean, key.stderr, key.prob_positive) == (
         full.mean,
