@@ -10,6 +10,7 @@ Everything the command line prints comes from these functions::
 
 __version__ = "1.0.0"
 
+from riskshare.engine.series import SeriesKey
 from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError
 from riskshare.loading.load import load_scenario, validate_file
 from riskshare.model.scenario import Scenario
@@ -28,6 +29,7 @@ __all__ = [
     "RunError",
     "Scenario",
     "ScenarioError",
+    "SeriesKey",
     "SimulationResult",
     "SweepPoint",
     "SweepResult",
