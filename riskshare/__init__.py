@@ -9,6 +9,7 @@ Everything the command line prints comes from these functions::
 """
 
 from riskshare._version import __version__
+from riskshare.engine.series import SeriesKey
 from riskshare.errors import Problem, RiskshareError, RunError, ScenarioError
 from riskshare.loading.load import load_scenario, validate_file
 from riskshare.model.scenario import Scenario
@@ -39,6 +40,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SeriesFigures",
+    "SeriesKey",
     "SimulationResult",
     "SweepPoint",
     "SweepResult",

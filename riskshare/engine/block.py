@@ -45,12 +45,12 @@ from riskshare.engine.series import (
     SeriesKey,
     annual_series,
     block_series,
+    budget_of,
     check_allocation,
     check_balance,
     clean_residue,
     exhausted,
     new_summaries,
-    threshold,
 )
 from riskshare.stats.summary import SeriesSummary
 
@@ -332,7 +332,7 @@ def _summarise(plan: Plan, job: BlockJob, rows: _Rows, part: BlockPart, floors: 
             part.summaries[key] = summary_of(
                 values,
                 job.keep,
-                threshold=threshold(plan, key),
+                threshold=budget_of(plan, key),
                 tail=key not in job.no_tail,
                 above=floors(key),
             )

@@ -111,14 +111,14 @@ def series_keys(plan: Plan, with_costs: bool) -> list[SeriesKey]:
     return keys
 
 
-def threshold(plan: Plan, key: SeriesKey) -> float | None:
+def budget_of(plan: Plan, key: SeriesKey) -> float | None:
     """The amount a series' figures count the years above: a party's budget."""
     return plan.budgets[key.index] if key.kind == "party" else None
 
 
 def new_summaries(plan: Plan, keep: int, with_costs: bool) -> dict[SeriesKey, SeriesSummary]:
     """Empty summaries of every series of a run, each keeping ``keep`` values of its tail."""
-    return {key: SeriesSummary(keep, threshold(plan, key)) for key in series_keys(plan, with_costs)}
+    return {key: SeriesSummary(keep, budget_of(plan, key)) for key in series_keys(plan, with_costs)}
 
 
 # --- the series of a block ------------------------------------------------------------
