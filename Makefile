@@ -1,5 +1,6 @@
 # make demo: set up .venv and run the bundled scenario.
-# make test: set up .venv and run every check (lint, types, tests, shipped scenarios).
+# make test: set up .venv and run every check (lint, types, tests, shipped scenarios);
+#            property tests derandomised (the hypothesis profile `ci`, tests/conftest.py).
 # make e2e: render the bundled scenario's HTML report in headless Chromium and check it
 #           (installs Debian's chromium where it is missing).
 PYTHON ?= python3
@@ -24,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --hypothesis-profile=ci
 	$(BIN)/riskshare validate scenarios/*.yaml
 
 e2e: $(STAMP)

@@ -357,7 +357,9 @@ def run(scenario: Scenario, years: int, events: list[Event] | None = None) -> Ru
         entry.update(figures(party_years[name]))
         entry["share_of_total"] = share_of_total(float(np.mean(party_years[name])), total_mean)
         if party.budget is not None:
-            above = party_years[name] - party.budget
+            # the outlay is the party's cost (its net where there are no premiums)
+            outlay = party_years[name] if cost is None else cost[name]
+            above = outlay - party.budget
             entry["budget"] = party.budget
             entry["prob_over_budget"] = float(np.mean(above > 0))
             entry["expected_over_budget"] = float(np.mean(np.maximum(above, 0.0)))

@@ -172,6 +172,32 @@ def event_table(draw: st.DrawFn, sources: list[str], max_years: int = 30) -> tup
     return table, run_years
 
 
+PER_EVENT_TERMS = ("from", "attachment", "limit", "franchise")
+
+
+def next_in_the_year(previous: Data, candidate: Data, overlap: bool = False) -> Data:
+    """``candidate`` as the next layer of an annual tower above ``previous``: the same
+    per-event terms, its annual slice starting where ``previous``'s ends (``overlap``:
+    halfway up it, which the check allows only where the shares fit)."""
+    limit = previous.get("limit", float("inf"))
+    if "reinstatements" in previous:
+        cap = limit * (1 + previous["reinstatements"])
+    else:
+        cap = previous.get("aggregate_limit", float("inf"))
+    top = previous.get("aggregate_attachment", 0.0) + cap
+    if top == float("inf"):
+        return candidate
+    out = {
+        key: value
+        for key, value in candidate.items()
+        if key not in (*PER_EVENT_TERMS, "aggregate_attachment", "reinstatement_premium")
+    }
+    out.pop("reinstatements", None)
+    out.update({key: previous[key] for key in PER_EVENT_TERMS if key in previous})
+    out["aggregate_attachment"] = top - cap / 2 if overlap else top
+    return out
+
+
 def build(data: Data, table: EventTable | None) -> Scenario:
     scenario = Scenario.model_validate(data)
     return scenario.attach(file=None, event_table=table)
@@ -215,6 +241,9 @@ def scenario_data(
         tries += 1
         above = [entry["name"] for entry in data["layers"]]
         candidate = draw(layer(tries, names, sources, above, with_premiums))
+        if data["layers"] and draw(st.integers(0, 3)) == 0:
+            previous = draw(st.sampled_from(data["layers"]))
+            candidate = next_in_the_year(previous, candidate, draw(st.booleans()))
         if occurrence_only:
             for key in (
                 "aggregate_attachment",
@@ -301,8 +330,8 @@ SEVERITIES: tuple[Data, ...] = (
 
 
 @st.composite
-def sampled_scenarios(draw: st.DrawFn, **options: Any) -> Scenario:
-    """A valid scenario whose sources are sampled (``events``), not read from a table."""
+def sampled_data(draw: st.DrawFn, **options: Any) -> Data:
+    """The dict of a valid scenario whose sources are sampled (``events``)."""
     data = draw(scenario_data(**options))
     entries = []
     for name, spec in data["sources"].items():
@@ -319,7 +348,13 @@ def sampled_scenarios(draw: st.DrawFn, **options: Any) -> Scenario:
         entries.append(entry)
     data = {key: value for key, value in data.items() if key not in ("events_file", "sources")}
     data["events"] = entries
-    scenario = Scenario.model_validate(data)
+    return data
+
+
+@st.composite
+def sampled_scenarios(draw: st.DrawFn, **options: Any) -> Scenario:
+    """A valid scenario whose sources are sampled (``events``), not read from a table."""
+    scenario = Scenario.model_validate(draw(sampled_data(**options)))
     problems = errors(scenario)
     assert not problems, problems
     return scenario

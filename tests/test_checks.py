@@ -372,6 +372,162 @@ CASES: list[tuple[str, Change, list[str]]] = [
         [],
     ),
     (
+        "an annual tower on the whole of every event (Pool Re: 1B xs 1B, 1.75B xs 2B)",
+        layers(
+            {"name": "pool re", "party": "ins", "aggregate_limit": "1B"},
+            {"name": "first", "party": "re", "aggregate_attachment": "1B", "aggregate_limit": "1B"},
+            {
+                "name": "second",
+                "party": "gov",
+                "aggregate_attachment": "2B",
+                "aggregate_limit": "1.75B",
+            },
+        ),
+        [],
+    ),
+    (
+        "a retention then reinsurance, each year (Flood Re)",
+        layers(
+            {"name": "retention", "party": "ins", "limit": "500M", "aggregate_limit": "2.1B"},
+            {
+                "name": "reinsurance",
+                "party": "re",
+                "limit": "500M",
+                "aggregate_attachment": "2.1B",
+                "aggregate_limit": "2.3B",
+                "share": "90%",
+            },
+            {"name": "excess", "party": "gov", "attachment": "500M"},
+        ),
+        [],
+    ),
+    (
+        "an annual tower whose slices overlap",
+        layers(
+            {"name": "first", "party": "re", "aggregate_attachment": "1B", "aggregate_limit": "1B"},
+            {"name": "second", "party": "gov", "aggregate_attachment": "1.5B", "share": "50%"},
+        ),
+        [
+            "error: layers[1].share: with `first`, the layers on ground_up would take 150% of "
+            "the annual aggregate slice 1.5B–2B of each event's slice 0–unlimited; layers on "
+            "one subject may take at most 100% of any slice"
+        ],
+    ),
+    (
+        "reinstatements set the annual slice a layer above starts from",
+        layers(
+            {"name": "a", "party": "ins", "limit": "100M", "reinstatements": 1},
+            {"name": "b", "party": "re", "limit": "100M", "aggregate_attachment": "150M"},
+        ),
+        [
+            "error: layers[1].share: with `a`, the layers on ground_up would take 200% of "
+            "the annual aggregate slice 150M–200M of each event's slice 0–100M; layers on one "
+            "subject may take at most 100% of any slice"
+        ],
+    ),
+    (
+        "an annual tower above the reinstated limit",
+        layers(
+            {"name": "a", "party": "ins", "limit": "100M", "reinstatements": 1},
+            {"name": "b", "party": "re", "limit": "100M", "aggregate_attachment": "200M"},
+        ),
+        [],
+    ),
+    (
+        "an annual tower and a layer of other per-event terms over the same range",
+        layers(
+            {"name": "a", "party": "ins", "aggregate_limit": "1B"},
+            {"name": "b", "party": "re", "aggregate_attachment": "1B"},
+            {"name": "c", "party": "gov", "attachment": "10M", "limit": "20M", "share": "10%"},
+        ),
+        [
+            "error: layers[2].share: with `a`, the layers on ground_up would take 110% of "
+            "the slice 10M–30M; layers on one subject may take at most 100% of any slice"
+        ],
+    ),
+    (
+        "annual terms do not separate layers of other per-event terms",
+        layers(
+            {"name": "a", "party": "ins", "limit": "20M", "aggregate_limit": "1B"},
+            {"name": "b", "party": "re", "aggregate_attachment": "1B"},
+        ),
+        [
+            "error: layers[1].share: with `a`, the layers on ground_up would take 200% of "
+            "the slice 0–20M; layers on one subject may take at most 100% of any slice"
+        ],
+    ),
+    (
+        "half an annual tower beside a half share of other per-event terms",
+        layers(
+            {"name": "a", "party": "ins", "aggregate_limit": "1B", "share": "50%"},
+            {"name": "b", "party": "re", "aggregate_attachment": "1B", "share": "50%"},
+            {"name": "c", "party": "gov", "attachment": "10M", "share": "50%"},
+            {"name": "d", "party": "gov", "attachment": "20M", "share": "60%"},
+        ),
+        [
+            "error: layers[3].share: with `a`, `c`, the layers on ground_up would take 160% "
+            "of the slice 20M–unlimited; layers on one subject may take at most 100% of any "
+            "slice"
+        ],
+    ),
+    (
+        "a franchise above the attachment makes other per-event terms",
+        layers(
+            {"name": "a", "party": "ins", "franchise": "5M", "aggregate_limit": "1B"},
+            {"name": "b", "party": "re", "aggregate_attachment": "1B"},
+        ),
+        [
+            "error: layers[1].share: with `a`, the layers on ground_up would take 200% of "
+            "the slice 0–unlimited; layers on one subject may take at most 100% of any slice"
+        ],
+    ),
+    (
+        "a franchise at or below the attachment changes nothing",
+        layers(
+            {
+                "name": "a",
+                "party": "ins",
+                "attachment": "5M",
+                "franchise": "5M",
+                "aggregate_limit": "1B",
+            },
+            {"name": "b", "party": "re", "attachment": "5M", "aggregate_attachment": "1B"},
+        ),
+        [],
+    ),
+    (
+        "annual terms on ground_up and on ground_up:SOURCE count different amounts",
+        layers(
+            {"name": "a", "party": "ins", "aggregate_limit": "10M"},
+            {"name": "b", "party": "re", "from": "ground_up:fire", "aggregate_attachment": "10M"},
+        ),
+        [
+            "error: layers[1].share: with `a`, the layers on ground_up:fire would take 200% of "
+            "the slice 0–unlimited; layers on one subject may take at most 100% of any slice"
+        ],
+    ),
+    (
+        "an annual tower on a layer",
+        layers(
+            {"name": "a", "party": "ins", "limit": "100M"},
+            {"name": "b", "party": "re", "from": "a", "aggregate_limit": "150M"},
+            {"name": "c", "party": "gov", "from": "a", "aggregate_attachment": "150M"},
+        ),
+        [],
+    ),
+    (
+        "a gap in an annual tower",
+        layers(
+            {"name": "a", "party": "ins", "aggregate_limit": "1B"},
+            {"name": "b", "party": "re", "aggregate_attachment": "2B"},
+        ),
+        [
+            "warning: layers[1].aggregate_attachment: no layer on ground_up takes the annual "
+            "aggregate slice 1B–2B below `b` (a gap in the annual tower: that part stays with "
+            "the cedent)"
+        ],
+    ),
+    (
         "a gap in the tower",
         layers(
             {"name": "a", "party": "ins", "limit": "5M"},

@@ -102,6 +102,29 @@ def test_labels_and_budgets_come_with_the_party_curves(tmp_path: Path) -> None:
     assert curves.parties["firm"].amounts.max() == pytest.approx(5e6)
 
 
+def test_a_budget_comes_with_the_outlay_it_is_compared_with(tmp_path: Path) -> None:
+    """With premiums, a budget is compared with the party's cost: its curve comes along."""
+    priced = RETENTION.replace(
+        "attachment: 5M}", "attachment: 5M, premium: {amount: 2M, payer: firm}}"
+    )
+    result = riskshare.simulate(load_text(tmp_path, priced), years=2000)
+    cost = result.parties["insurer"]["cost"]
+    assert isinstance(cost, dict)
+    for curves in (
+        exceedance_curves(result),
+        exceedance_curves(dataclasses.replace(result, summaries={})),
+    ):
+        insurer = curves.parties["insurer"]
+        assert insurer.outlay is not None
+        periods = insurer.periods.tolist()
+        for t in RETURN_PERIODS:
+            assert insurer.outlay[periods.index(float(t))] == cost["return_periods"][str(t)]
+        assert curves.parties["firm"].outlay is None  # no budget
+    # without premiums the outlay is the net loss, already drawn
+    plain = exceedance_curves(riskshare.simulate(load_text(tmp_path, RETENTION), years=2000))
+    assert plain.parties["insurer"].outlay is None
+
+
 def test_bad_year_splits_add_up_to_the_reported_total(spec_result: SimulationResult) -> None:
     splits = bad_year_splits(spec_result)
     assert [s.label for s in splits] == [

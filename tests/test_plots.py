@@ -161,6 +161,21 @@ def test_every_bundled_scenario_gets_its_figures(shipped_result: SimulationResul
     check_png(exceedance, (3.5, 5.0))
 
 
+def test_a_budget_line_is_drawn_beside_the_outlay_it_is_compared_with() -> None:
+    """With premiums, a party's budget is compared with its cost: that curve is drawn."""
+    priced = riskshare.simulate(riskshare.load_scenario(CHINESE), years=1000)
+    plain = riskshare.simulate(riskshare.load_scenario(SPEC_EXAMPLE), years=1000)
+    labels = {}
+    for name, result in (("priced", priced), ("plain", plain)):
+        figure = plots.exceedance_figure(result, exceedance_curves(result))
+        labels[name] = [str(line.get_label()) for line in figure.axes[0].get_lines()]
+    budgeted = [str(entry["label"]) for entry in priced.parties.values() if "budget" in entry]
+    assert budgeted
+    for label in budgeted:
+        assert f"{label}: outlay, premiums included" in labels["priced"]
+    assert not any("outlay" in label for label in labels["plain"])
+
+
 def test_svg_figures_have_text_as_paths_and_no_url() -> None:
     result = riskshare.simulate(riskshare.load_scenario(CHINESE), years=1000)
     svg = plots.exceedance_image(result, "svg").decode("utf-8")

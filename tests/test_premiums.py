@@ -7,6 +7,7 @@ cost figures, premiums, loss ratios and rates on line against the scalar referen
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 import reference
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from render import run
 from strategies import Case, build, cases, errors, fast_allocation, table
 
 from riskshare.engine.plan import Plan, compile_plan
@@ -147,6 +149,87 @@ def test_an_80_percent_subsidy_on_a_3_percent_rate_on_line() -> None:
     assert layer["premium"] == pytest.approx(30.0)
     assert layer["rate_on_line"] == pytest.approx(0.03)
     assert layer["loss_ratio"] == pytest.approx(200 / 30)  # expected payout 400 / 2 years
+
+
+# --- budgets: the outlay compared with a budget is the party's cost ----------------
+
+MINISTRY = """\
+name: a ministry's budget line
+simulation: {years: 4}
+parties:
+  ent: {kind: enterprise, budget: 12}
+  ins: {kind: insurer}
+  gov: {kind: government, label: Ministry, budget: 50}
+events_file: losses.csv
+layers:
+  - name: primary
+    party: ins
+    attachment: 10
+    limit: 90
+    premium: {amount: 20}
+    subsidy: {party: gov, share: 80%}
+  - {name: backstop, party: gov, attachment: 100}
+"""
+# Year 1 has no loss; years 2, 3 and 4 one loss each: 60, 150, 300.
+MINISTRY_LOSSES = "year,loss\n2,60\n3,150\n4,300\n"
+# The premium, 20 a year: the ministry pays 80% (16), ent the other 4, ins receives 20.
+#   year 1, no loss:  ent 4;                     ins −20;        gov 16
+#   year 2, 60:   primary 50;  ent 10 + 4 = 14;  ins 50 − 20 = 30;  gov 16
+#   year 3, 150:  primary 90, backstop 50:   ent 14;  ins 70;  gov 50 + 16 = 66
+#   year 4, 300:  primary 90, backstop 200:  ent 14;  ins 70;  gov 200 + 16 = 216
+# gov's outlay 16, 16, 66, 216 against 50: over in years 3 and 4, by 16 and 166:
+#   P(over) = 2/4 = 0.5;  expected excess = (16 + 166)/4 = 45.5;  expected outlay 78.5.
+# (Its net loss, 0, 0, 50, 200, would give 0.25 and 150/4 = 37.5.)
+# ent's outlay 4, 14, 14, 14 against 12: over in years 2 to 4 by 2:  0.75 and 6/4 = 1.5.
+# (Its net loss, 0, 10, 10, 10, never exceeds 12.)
+MINISTRY_BUDGETS = {
+    "gov": {"budget": 50.0, "prob_over_budget": 0.5, "expected_over_budget": 45.5},
+    "ent": {"budget": 12.0, "prob_over_budget": 0.75, "expected_over_budget": 1.5},
+}
+
+
+@pytest.fixture
+def ministry(tmp_path: Path) -> Path:
+    (tmp_path / "losses.csv").write_text(MINISTRY_LOSSES, encoding="utf-8")
+    path = tmp_path / "ministry.yaml"
+    path.write_text(MINISTRY, encoding="utf-8")
+    return path
+
+
+def test_a_budget_is_compared_with_the_cost_premiums_and_subsidies_included(
+    ministry: Path,
+) -> None:
+    result: Any = simulate(load_scenario(ministry)).to_dict()
+    for name, figures in MINISTRY_BUDGETS.items():
+        entry = result["parties"][name]
+        assert {key: entry[key] for key in figures} == figures, name
+    assert result["parties"]["gov"]["cost"]["mean"] == 78.5
+    assert result["parties"]["ent"]["cost"]["mean"] == 11.5
+
+
+def test_every_command_shows_a_budget_against_the_outlay(ministry: Path) -> None:
+    out = ministry.parent / "out.json"
+    shown = run("simulate", str(ministry), "--json", str(out))
+    assert shown.exit_code == 0, shown.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["parties"]["gov"]["prob_over_budget"] == 0.5
+    table = shown.stdout[shown.stdout.index("Budgets") :]
+    assert table.startswith("Budgets against the cost of risk")
+    ministry_row = next(line for line in table.splitlines() if "Ministry" in line)
+    assert ministry_row.split() == ["Ministry", "50", "78.5", "50%", "45.5"]
+    swept = run(
+        "sweep",
+        str(ministry),
+        "--set",
+        "parties.gov.budget=50,70",
+        "--json",
+        str(out),
+    )
+    assert swept.exit_code == 0, swept.stderr
+    points = json.loads(out.read_text(encoding="utf-8"))["points"]
+    # 70: only year 4 (216) is over, by 146
+    assert [p["parties"]["gov"]["prob_over_budget"] for p in points] == [0.5, 0.25]
+    assert [p["parties"]["gov"]["expected_over_budget"] for p in points] == [45.5, 36.5]
 
 
 def test_a_loading_prices_the_simulated_expected_payout() -> None:

@@ -137,6 +137,18 @@ def test_payouts_are_monotone_in_an_events_loss(franchise: bool, data: st.DataOb
     np.testing.assert_array_equal(high.payouts[:, others], low.payouts[:, others])
 
 
+#: Severities whose draws have a density: two streams give the same total with
+#: probability zero. Fixed and empirical ones (and fixed frequencies) can repeat the
+#: same years under another seed, so another seed need not change anything.
+CONTINUOUS = ("lognormal", "pareto", "gamma", "uniform")
+
+
+def has_a_density(scenario: Scenario) -> bool:
+    return any(
+        getattr(s.severity, form) is not None for s in scenario.events or [] for form in CONTINUOUS
+    )
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sampled_scenarios(), st.integers(0, 2**32 - 1))
 def test_the_same_seed_gives_the_same_bits(scenario: Scenario, seed: int) -> None:
@@ -145,12 +157,12 @@ def test_the_same_seed_gives_the_same_bits(scenario: Scenario, seed: int) -> Non
     for result in (first, second):
         result["simulation"].pop("seconds")  # type: ignore[attr-defined]
     assert first == second
-    # and the seed matters: another seed draws other events
-    other = simulate(scenario, years=300, seed=seed + 1).to_dict()
-    other["simulation"].pop("seconds")  # type: ignore[attr-defined]
-    other["simulation"]["seed"] = seed  # type: ignore[index]
-    if first["simulation"]["events"] > 0:  # type: ignore[index]
-        assert other != first
+    # and the seed matters where the losses have a density: another seed draws other
+    # amounts, and 300 years of every frequency drawn hold events (with fixed or
+    # empirical severities alone, another seed may well give the same figures)
+    if has_a_density(scenario):
+        other = simulate(scenario, years=300, seed=seed + 1).to_dict()
+        assert other["total"]["mean"] != first["total"]["mean"]  # type: ignore[index]
 
 
 @SETTINGS

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import reference
-from strategies import build, fast_allocation, table
+from strategies import build, errors, fast_allocation, table
 
 from riskshare.engine.allocation import allocate
 from riskshare.engine.events import given_block
@@ -79,6 +79,27 @@ TOWERS = [
         {"R": [100, 50, 50, 0]},
         {"ent": [150, 100, 250, 400], "ins": [100, 50, 50, 0]},
         id="spec_layers_reinstatements",
+    ),
+    pytest.param(
+        # An annual tower on the whole of every event (Pool Re's shape, in units of 10M):
+        # same per-event terms, so each layer takes its slice of the year's sum C.
+        # C: 80, 160, 240, 440
+        # P = min(C, 100): 80, 100, 100, 100            → a: 80, 20, 0, 0
+        # X = min(max(C − 100, 0), 100): 0, 60, 100, 100 → a: 0, 60, 40, 0
+        # Y = min(max(C − 200, 0), 175): 0, 0, 40, 175   → a: 0, 0, 40, 135
+        tower(
+            [
+                {"name": "P", "party": "ins", "aggregate_limit": 100},
+                {"name": "X", "party": "re", "aggregate_attachment": 100, "aggregate_limit": 100},
+                {"name": "Y", "party": "gov", "aggregate_attachment": 200, "aggregate_limit": 175},
+            ]
+        ),
+        [(1, "", 80.0), (1, "", 80.0), (1, "", 80.0), (1, "", 200.0)],
+        None,
+        {"P": [80, 20, 0, 0], "X": [0, 60, 40, 0], "Y": [0, 0, 40, 135]},
+        # ent keeps only what is above 375 in the year: 200 − 135 = 65 of the last event
+        {"ent": [0, 0, 0, 65], "ins": [80, 20, 0, 0], "re": [0, 60, 40, 0], "gov": [0, 0, 40, 135]},
+        id="spec_layers_annual_tower",
     ),
     pytest.param(
         # A: 100 xs 50 → 50, 100, 0;  B takes 40% of A's payout from ins: 20, 40, 0.
@@ -205,6 +226,7 @@ def test_tower_by_hand(
     nets: dict[str, list[float]],
 ) -> None:
     scenario = build(data, table(rows, times))
+    assert errors(scenario) == []  # every tower worked through is a valid scenario
     years = max(r[0] for r in rows)
     layers = [layer.name for layer in scenario.layers]
     parties = list(scenario.parties)

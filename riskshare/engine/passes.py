@@ -33,7 +33,7 @@ from riskshare.engine.events import FloatArray
 from riskshare.engine.memory import tail_bytes, tails_in_workers
 from riskshare.engine.plan import Plan
 from riskshare.engine.premiums import Priced, charged_layers
-from riskshare.engine.series import SeriesKey, cost_series
+from riskshare.engine.series import SeriesKey, budget_of, cost_series
 from riskshare.engine.workers import Handler, Workers, shared_floats, worker_number
 from riskshare.stats.summary import SeriesSummary
 
@@ -160,7 +160,7 @@ class Pass:
                 summary = summary_of(
                     values,
                     keep,
-                    threshold=None,
+                    threshold=budget_of(plan, key),
                     tail=key not in no_tail[at],
                     above=self.floor(at, key),
                 )

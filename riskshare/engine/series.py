@@ -111,9 +111,23 @@ def series_keys(plan: Plan, with_costs: bool) -> list[SeriesKey]:
     return keys
 
 
+def outlay_key(plan: Plan, party: int) -> SeriesKey:
+    """The annual series a party's ``budget`` is compared with: its outlay, that is its
+    ``cost`` where the scenario has premiums, its net (the same amounts) where it has none."""
+    return SeriesKey.cost(party) if plan.has_premiums else SeriesKey.party(party)
+
+
+def budget_keys(plan: Plan) -> dict[SeriesKey, float]:
+    """Each budgeted party's outlay series (:func:`outlay_key`) → its budget."""
+    return {
+        outlay_key(plan, i): budget for i, budget in enumerate(plan.budgets) if budget is not None
+    }
+
+
 def budget_of(plan: Plan, key: SeriesKey) -> float | None:
-    """The amount a series' figures count the years above: a party's budget."""
-    return plan.budgets[key.index] if key.kind == "party" else None
+    """The amount a series' figures count the years above: a party's budget, on its
+    outlay (:meth:`Plan.outlay_key`)."""
+    return budget_keys(plan).get(key)
 
 
 def new_summaries(plan: Plan, keep: int, with_costs: bool) -> dict[SeriesKey, SeriesSummary]:

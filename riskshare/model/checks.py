@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from riskshare.errors import Loc, Problem
 from riskshare.model.amounts import format_amount, format_share
@@ -290,27 +291,129 @@ def _slices(scenario: Scenario) -> Iterator[Problem]:
                 yield problem
 
 
+@dataclass(frozen=True)
+class _Take:
+    """What one layer takes of its subject: the share ``share`` of the annual slice
+    ``[annual_low, annual_high)`` of what its per-event slice ``[low, high)`` gives.
+
+    ``terms`` are the per-event terms in force (the subject, attachment, limit and a
+    franchise that can matter): layers with the same terms take the same amount of every
+    event, so only their annual slices tell them apart.
+    """
+
+    index: int
+    name: str
+    terms: tuple[str, float, float, float]
+    low: float
+    high: float
+    annual_low: float
+    annual_high: float
+    share: float
+
+
+def _take(layer: Layer, index: int) -> _Take | None:
+    """What ``layer`` takes of its subject (None: nothing, ever)."""
+    low, high = layer.attachment, layer.attachment + layer.limit
+    annual_low = layer.aggregate_attachment
+    annual_high = annual_low + layer.aggregate_cap
+    if layer.share == 0 or high <= low or annual_high <= annual_low:
+        return None
+    # a franchise at or below the attachment never changes what the layer takes
+    franchise = layer.franchise if layer.franchise is not None else 0.0
+    in_force = franchise if franchise > layer.attachment else 0.0
+    terms = (layer.from_, layer.attachment, layer.limit, in_force)
+    return _Take(index, layer.name, terms, low, high, annual_low, annual_high, layer.share)
+
+
 def _over_ceded(scenario: Scenario, subject: str, members: list[int]) -> Iterator[Problem]:
-    taken: list[tuple[float, float, float, str]] = []
+    """Each layer that, with the layers written above it, would take more than 100% of
+    a slice of ``subject``: of an annual slice among layers with the same per-event
+    terms, of a per-event slice among the others (whose annual terms count the
+    amounts of different slices, so they cannot keep the layers apart)."""
+    taken: list[_Take] = []
     for i in members:
-        layer = scenario.layers[i]
-        low, high = layer.attachment, layer.attachment + layer.limit
-        if layer.share == 0 or high <= low:
+        take = _take(scenario.layers[i], i)
+        if take is None:
             continue
-        cuts = sorted({low, high, *(x for t in taken for x in t[:2] if low < x < high)})
-        for a, b in itertools.pairwise(cuts):
-            over = [t for t in taken if t[0] < b and t[1] > a]
-            total = layer.share + math.fsum(t[2] for t in over)
-            if total > 1 + _TOLERANCE:
-                others = ", ".join(f"`{t[3]}`" for t in over)
-                yield Problem(
-                    ("layers", i, "share"),
-                    f"with {others}, the layers on {subject} "
-                    f"would take {format_share(total)} of the slice {_slice(a, b)}; layers on one "
-                    f"subject may take at most 100% of any slice",
-                )
-                break
-        taken.append((low, high, layer.share, layer.name))
+        problem = _annual_problem(take, taken, subject) or _per_event_problem(take, taken, subject)
+        if problem is not None:
+            yield problem
+        taken.append(take)
+
+
+def _annual_problem(take: _Take, taken: list[_Take], subject: str) -> Problem | None:
+    """Over-cession of an annual slice by ``take`` and the layers of the same terms."""
+    siblings = [t for t in taken if t.terms == take.terms]
+    bounds = (x for t in siblings for x in (t.annual_low, t.annual_high))
+    cuts = sorted({take.annual_low, take.annual_high, *_inside(bounds, take, annual=True)})
+    for a, b in itertools.pairwise(cuts):
+        over = [t for t in siblings if t.annual_low < b and t.annual_high > a]
+        total = take.share + math.fsum(t.share for t in over)
+        if total > 1 + _TOLERANCE:
+            per_event = _slice(take.low, take.high)
+            where = (
+                f"the slice {per_event}"
+                if (a, b) == (0.0, math.inf)
+                else f"the annual aggregate slice {_slice(a, b)} of each event's slice {per_event}"
+            )
+            return _over_problem(take, over, subject, total, where)
+    return None
+
+
+def _per_event_problem(take: _Take, taken: list[_Take], subject: str) -> Problem | None:
+    """Over-cession of a per-event slice by ``take`` and the layers of other terms.
+
+    Each set of layers with the same terms takes, of any part of its per-event slice,
+    at most the largest sum of their shares over its annual slices: ``take``'s own set
+    counts where ``take`` is, the others at their largest.
+    """
+    own, own_over = _coverage(
+        [take, *(t for t in taken if t.terms == take.terms)], take.annual_low, take.annual_high
+    )
+    groups: dict[tuple[str, float, float, float], list[_Take]] = {}
+    for t in taken:
+        if t.terms != take.terms:
+            groups.setdefault(t.terms, []).append(t)
+    weights = [(group[0], *_coverage(group, 0.0, math.inf)) for group in groups.values()]
+    bounds = (x for first, _, _ in weights for x in (first.low, first.high))
+    cuts = sorted({take.low, take.high, *_inside(bounds, take, annual=False)})
+    for a, b in itertools.pairwise(cuts):
+        over = [(w, ts) for first, w, ts in weights if first.low < b and first.high > a]
+        total = own + math.fsum(w for w, _ in over)
+        if total > 1 + _TOLERANCE:
+            others = [t for t in own_over if t is not take] + [t for _, ts in over for t in ts]
+            return _over_problem(take, others, subject, total, f"the slice {_slice(a, b)}")
+    return None
+
+
+def _inside(bounds: Iterator[float], take: _Take, *, annual: bool) -> Iterator[float]:
+    low, high = (take.annual_low, take.annual_high) if annual else (take.low, take.high)
+    return (x for x in bounds if low < x < high)
+
+
+def _coverage(takes: list[_Take], low: float, high: float) -> tuple[float, list[_Take]]:
+    """The largest sum of shares of ``takes`` (of the same terms) at any point of the
+    annual range ``[low, high)``, and the layers that reach it."""
+    bounds = (x for t in takes for x in (t.annual_low, t.annual_high))
+    cuts = sorted({low, high, *(x for x in bounds if low < x < high)})
+    best: tuple[float, list[_Take]] = (0.0, [])
+    for a, b in itertools.pairwise(cuts):
+        over = [t for t in takes if t.annual_low < b and t.annual_high > a]
+        total = math.fsum(t.share for t in over)
+        if total > best[0]:
+            best = (total, over)
+    return best
+
+
+def _over_problem(
+    take: _Take, others: list[_Take], subject: str, total: float, where: str
+) -> Problem:
+    names = ", ".join(f"`{t.name}`" for t in sorted(others, key=lambda t: t.index))
+    return Problem(
+        ("layers", take.index, "share"),
+        f"with {names}, the layers on {subject} would take {format_share(total)} of "
+        f"{where}; layers on one subject may take at most 100% of any slice",
+    )
 
 
 def _gaps(scenario: Scenario, subject: str, members: list[int]) -> Iterator[Problem]:
@@ -330,6 +433,28 @@ def _gaps(scenario: Scenario, subject: str, members: list[int]) -> Iterator[Prob
                 "warning",
             )
         reach = max(reach, high)
+    yield from _annual_gaps(scenario, subject, members)
+
+
+def _annual_gaps(scenario: Scenario, subject: str, members: list[int]) -> Iterator[Problem]:
+    """Gaps between the annual slices of layers with the same per-event terms."""
+    groups: dict[tuple[str, float, float, float], list[_Take]] = {}
+    for i in members:
+        take = _take(scenario.layers[i], i)
+        if take is not None:
+            groups.setdefault(take.terms, []).append(take)
+    for group in groups.values():
+        reach = -math.inf
+        for take in sorted(group, key=lambda t: (t.annual_low, t.annual_high, t.index)):
+            if reach != -math.inf and take.annual_low > reach * (1 + _TOLERANCE):
+                yield Problem(
+                    ("layers", take.index, "aggregate_attachment"),
+                    f"no layer on {subject} takes the annual aggregate slice "
+                    f"{_slice(reach, take.annual_low)} below `{take.name}` (a gap in the "
+                    "annual tower: that part stays with the cedent)",
+                    "warning",
+                )
+            reach = max(reach, take.annual_high)
 
 
 def _limit_slips(scenario: Scenario, members: list[int]) -> Iterator[Problem]:

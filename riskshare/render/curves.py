@@ -34,6 +34,9 @@ class Curve:
     periods: FloatArray
     amounts: FloatArray
     budget: float | None = None
+    #: What the budget is compared with where it is not ``amounts``: the party's annual
+    #: outlay, its cost with premiums and subsidies (None without premiums: the net).
+    outlay: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class ExceedanceCurves:
 
     aggregate: Curve  # the total ground-up loss of a year
     occurrence: Curve  # the largest single event of a year
-    parties: dict[str, Curve]  # party name → its annual net amount
+    parties: dict[str, Curve]  # party name → its annual net amount (and outlay, budgeted)
     detailed: bool  # drawn from the kept tails (True) or the return-period figures only
 
 
@@ -69,6 +72,11 @@ def exceedance_curves(result: SimulationResult, points: int = POINTS) -> Exceeda
         party_amounts = {
             name: from_summary(SeriesKey.party(i)) for i, name in enumerate(result.parties)
         }
+        outlays = {
+            name: from_summary(SeriesKey.cost(i))
+            for i, (name, party) in enumerate(result.parties.items())
+            if party.budget is not None and SeriesKey.cost(i) in summaries
+        }
     else:
         periods = np.array([float(t) for t in RETURN_PERIODS if t <= max(result.years, MIN_PERIOD)])
         total = _figures(result.total.return_periods, periods)
@@ -77,12 +85,18 @@ def exceedance_curves(result: SimulationResult, points: int = POINTS) -> Exceeda
             name: _figures(party.figures.return_periods, periods)
             for name, party in result.parties.items()
         }
+        outlays = {
+            name: _figures(party.cost.return_periods, periods)
+            for name, party in result.parties.items()
+            if party.budget is not None and party.cost is not None
+        }
     parties = {
         name: Curve(
             label=party.label,
             periods=periods,
             amounts=party_amounts[name],
             budget=_budget(party.budget),
+            outlay=outlays.get(name),
         )
         for name, party in result.parties.items()
     }

@@ -56,7 +56,9 @@ WHO_PAYS_CAPTION = (
 EXCEEDANCE_CAPTION = (
     "The annual amount exceeded once in so many years on average (aggregate exceedance, "
     "AEP), for the total ground-up loss and each party's net share of it, with a party's "
-    "budget as a dashed line; and for the total, the largest single event of a year "
+    "budget as a dashed line (where the scenario has premiums, beside the party's annual "
+    "outlay, premiums and subsidies included, dotted: that is what the budget is compared "
+    "with); and for the total, the largest single event of a year "
     "(occurrence exceedance, OEP)."
 )
 

@@ -190,6 +190,7 @@ def exceedance_figure(result: SimulationResult, curves: ExceedanceCurves) -> Fig
         _year_and_event_curves(right, curves, marker, total)
         aggregate = curves.aggregate
         party_values = [c.amounts for c in curves.parties.values()]
+        party_values += [c.outlay for c in curves.parties.values() if c.outlay is not None]
         party_values.append(np.array(budgets))
         _return_period_axes(left, aggregate.periods, [aggregate.amounts, *party_values])
         _return_period_axes(
@@ -229,6 +230,17 @@ def _party_curves(
                 color=colours[name],
                 linewidth=1.5,
                 label=curve.label,
+                **marker,
+            )
+        if curve.outlay is not None and (curve.outlay > 0).any():
+            # the budget's comparison: the party's outlay, premiums and subsidies in
+            axes.plot(
+                curve.periods,
+                _positive(curve.outlay),
+                color=colours[name],
+                linewidth=1.2,
+                linestyle=(0, (1, 1.5)),
+                label=f"{curve.label}: outlay, premiums included",
                 **marker,
             )
     budgets = []

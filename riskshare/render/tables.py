@@ -208,7 +208,11 @@ def _premium_layers_table(result: SimulationResult, f: Formatter) -> Table:
 
 
 def _budget_table(result: SimulationResult, f: Formatter) -> Table:
-    table = new_table("Budgets (reported, never enforced)")
+    """Each budget beside the party's annual outlay: its cost, which is its net loss
+    where the scenario has no premiums."""
+    with_costs = any("cost" in entry for entry in result.parties.values())
+    against = " against the cost of risk" if with_costs else ""
+    table = new_table(f"Budgets{against} (reported, never enforced)")
     table.add_column("party")
     for header in ("budget", "expected outlay", "P(over budget)", "expected excess"):
         table.add_column(header, justify="right")
@@ -218,7 +222,7 @@ def _budget_table(result: SimulationResult, f: Formatter) -> Table:
             table.add_row(
                 party.label,
                 f.amount(budget.amount),
-                f.amount(party.figures.mean),
+                f.amount((party.cost or party.figures).mean),
                 f.share(budget.over.prob),
                 f.amount(budget.over.expected),
             )

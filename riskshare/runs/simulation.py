@@ -18,7 +18,7 @@ from riskshare.engine.passes import Paired, Pairing, Streamed
 from riskshare.engine.plan import Plan, compile_plan
 from riskshare.engine.premiums import PremiumSplit, premium_split, premiums_for
 from riskshare.engine.schedule import Summaries, loading_premiums, stream
-from riskshare.engine.series import SeriesKey, new_summaries
+from riskshare.engine.series import SeriesKey, new_summaries, outlay_key
 from riskshare.engine.workers import cores
 from riskshare.errors import RunError
 from riskshare.model.finite import check_figures
@@ -279,7 +279,7 @@ def _party_entry(
     figures, share = _with_share(s[SeriesKey.party(i)], total_mean)
     budget = None
     if party.budget is not None:
-        budget = Budget(party.budget, OverBudget.of(s[SeriesKey.party(i)]))
+        budget = Budget(party.budget, OverBudget.of(s[outlay_key(plan, i)]))
     return PartyFigures(
         kind=party.kind,
         label=scenario.party_label(name),

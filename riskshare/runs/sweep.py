@@ -18,7 +18,7 @@ from riskshare._version import __version__
 from riskshare.engine.passes import Streamed
 from riskshare.engine.plan import Plan
 from riskshare.engine.schedule import Summaries
-from riskshare.engine.series import SeriesKey
+from riskshare.engine.series import SeriesKey, budget_keys, outlay_key
 from riskshare.errors import Problem, RunError
 from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
@@ -203,9 +203,11 @@ def _summaries(plan: Plan, keep: int) -> Summaries:
     """A point's summaries: its parties' losses and, where it has premiums, their costs."""
 
     def new(with_costs: bool) -> dict[SeriesKey, SeriesSummary]:
-        found = {SeriesKey.party(i): SeriesSummary(keep, b) for i, b in enumerate(plan.budgets)}
+        found = {SeriesKey.party(i): SeriesSummary(keep) for i in range(len(plan.parties))}
         if with_costs:
             found.update({SeriesKey.cost(i): SeriesSummary(keep) for i in range(len(plan.parties))})
+        for key, budget in budget_keys(plan).items():
+            found[key].threshold = budget
         return found
 
     return new
@@ -220,7 +222,9 @@ def _parties(plan: Plan, run: Streamed) -> dict[str, KeyFigures]:
         cost = merged.get(SeriesKey.cost(i))
         found[name] = replace(
             KeyFigures.of(summary),
-            over_budget=OverBudget.of(summary) if plan.budgets[i] is not None else None,
+            over_budget=OverBudget.of(merged[outlay_key(plan, i)])
+            if plan.budgets[i] is not None
+            else None,
             cost=KeyFigures.of(cost) if cost is not None else None,
         )
     return found
