@@ -217,10 +217,11 @@ def assemble(
         if party.budget is not None:
             entry["budget"] = party.budget
             entry.update(s[SeriesKey.party(i)].budget_figures())
+        entry.update(credit_figures(plan, s, i))
         if premiums is not None:
             entry["cost"] = s[SeriesKey.cost(i)].figures()
         members = {
-            member.name: _member_entry(s, k, total_mean, premiums is not None)
+            member.name: _member_entry(plan, s, k, total_mean, premiums is not None)
             for k, member in enumerate(plan.members)
             if member.consortium == i
         }
@@ -250,10 +251,26 @@ def _with_share(summary: SeriesSummary, total_mean: float) -> dict[str, object]:
     return figures
 
 
+def credit_figures(
+    plan: Plan, s: dict[SeriesKey, SeriesSummary], party: int, member: int = -1
+) -> dict[str, object]:
+    """``prob_default`` of a party (or ``member``) with a ``default``, and, where any
+    party may default, a party's ``unrecovered``: the mean annual amount that defaulting
+    parties left unpaid on its cessions."""
+    figures: dict[str, object] = {}
+    for d, defaulter in enumerate(plan.defaulters):
+        if defaulter.member == member and (member >= 0 or defaulter.party == party):
+            figures["prob_default"] = s[SeriesKey.default(d)].mean
+    if plan.has_defaults and member < 0:
+        figures["unrecovered"] = s[SeriesKey.unrecovered(party)].mean
+    return figures
+
+
 def _member_entry(
-    s: dict[SeriesKey, SeriesSummary], k: int, total_mean: float, with_costs: bool
+    plan: Plan, s: dict[SeriesKey, SeriesSummary], k: int, total_mean: float, with_costs: bool
 ) -> dict[str, object]:
     entry = _with_share(s[SeriesKey.member(k)], total_mean)
+    entry.update(credit_figures(plan, s, plan.members[k].consortium, k))
     if with_costs:
         entry["cost"] = s[SeriesKey.member_cost(k)].figures()
     return entry
