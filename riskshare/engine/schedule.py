@@ -160,7 +160,9 @@ def _derive(
         if key in summaries and source in summaries:
             summaries[key].derive_tail(summaries[source], scale=scale, shift=shift)
 
-    for k, member in enumerate(plan.members):
+    # where members hold their own parts (a member may default), theirs is no image
+    members = () if plan.tracks_members else tuple(enumerate(plan.members))
+    for k, member in members:
         link(SeriesKey.member(k), SeriesKey.party(member.consortium), scale=member.share)
     if priced is None:
         return
@@ -173,7 +175,7 @@ def _derive(
     for i in range(len(plan.parties)):
         if i not in charging:
             link(SeriesKey.cost(i), SeriesKey.party(i), shift=float(flows[i]))
-    for k, member in enumerate(plan.members):
+    for k, member in members:
         link(SeriesKey.member_cost(k), SeriesKey.cost(member.consortium), scale=member.share)
 
 
