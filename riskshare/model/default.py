@@ -7,6 +7,10 @@ drawn and what a defaulting party pays is the engine's (:mod:`riskshare.engine.d
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Discriminator, Tag
+
 from riskshare.model.fields import Amount, Model, Share
 
 
@@ -31,3 +35,14 @@ class MemberTerms(Model):
 
     share: Share
     default: Default | None = None
+
+
+def _member_form(value: object) -> str:
+    return "terms" if isinstance(value, dict) or isinstance(value, MemberTerms) else "share"
+
+
+#: A consortium member: ``35%``, or ``{share: 35%, default: …}``.
+MemberSpec = Annotated[
+    Annotated[Share, Tag("share")] | Annotated[MemberTerms, Tag("terms")],
+    Discriminator(_member_form),
+]

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
-from riskshare.model.default import Default, MemberTerms
+from riskshare.model.default import Default, MemberSpec, MemberTerms
 from riskshare.model.distributions import Frequency, Severity
 from riskshare.model.fields import Amount, Count, Limit, Model, Name, OneOf, Rate, Share
 
@@ -53,7 +53,7 @@ class PartyKind(str, Enum):
 class Party(Model):
     kind: PartyKind
     label: str | None = None
-    members: dict[Name, Share | MemberTerms] | None = None
+    members: dict[Name, MemberSpec] | None = None
     budget: Amount | None = None
     default: Default | None = None
 
