@@ -144,3 +144,34 @@ def test_a_file_without_defaults_reports_no_default_figures() -> None:
     result = simulate(scenario(tower("5M")), years=1000).to_dict()
     assert "unrecovered" not in result["parties"]["cedent"]
     assert "prob_default" not in result["parties"]["re"]
+
+
+def test_explain_shows_what_a_defaulting_party_owed_and_paid() -> None:
+    from riskshare.runs.explain import explain
+
+    text = tower("5M", {"probability": 0.01, "recovery": 0.4})
+    text["parties"]["pool"] = {
+        "kind": "consortium",
+        "members": {"A": 0.5, "B": {"share": 0.5, "default": {"probability": 0.02}}},
+    }
+    text["layers"].append({"name": "qs", "party": "pool", "from": "net:cedent", "share": 0.3})
+    document = explain(scenario(text), [30e6], defaults=["re", "pool/B"]).to_dict()
+    event = document["events"][0]
+    assert event["owed"] == {"xl": 25e6, "qs": pytest.approx(0.3 * 20e6)}
+    assert event["layers"]["xl"] == pytest.approx(0.4 * 25e6)
+    # the cedent keeps what re did not pay, and the pool takes its share of that
+    assert event["layers"]["qs"] == pytest.approx(0.5 * 0.3 * 20e6)
+    assert event["parties"]["pool/B"] == 0.0
+    assert event["parties"]["cedent"] == pytest.approx(30e6 - 10e6 - 3e6)
+    assert document["defaults"] == ["re", "pool/B"]
+    plain = explain(scenario(text), [30e6]).to_dict()
+    assert "owed" not in plain["events"][0] and "defaults" not in plain
+
+
+def test_the_schema_covers_the_default_keys() -> None:
+    from riskshare.model.scenario import scenario_json_schema
+
+    defs: Any = scenario_json_schema()["$defs"]
+    assert set(defs["Default"]["properties"]) == {"probability", "recovery", "stressed"}
+    assert "default" in defs["Party"]["properties"]
+    assert set(defs["MemberTerms"]["properties"]) == {"share", "default"}

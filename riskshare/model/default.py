@@ -38,7 +38,7 @@ class MemberTerms(Model):
 
 
 def _member_form(value: object) -> str:
-    return "terms" if isinstance(value, dict) or isinstance(value, MemberTerms) else "share"
+    return "terms" if isinstance(value, (dict, MemberTerms)) else "share"
 
 
 #: A consortium member: ``35%``, or ``{share: 35%, default: …}``.
