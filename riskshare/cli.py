@@ -374,6 +374,15 @@ def explain(
             "(default: ground_up, borne by the residual party).",
         ),
     ] = None,
+    default: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--default",
+            metavar="PARTY",
+            help="A party (or CONSORTIUM/MEMBER) that defaults this year and pays only "
+            "its recovery; repeat for several.",
+        ),
+    ] = None,
     json_path: Annotated[str | None, _also_write("--json", "the waterfall")] = None,
     units: UnitsOption = None,
 ) -> None:
@@ -386,7 +395,7 @@ def explain(
             raise typer.BadParameter(f"{text!r} {error}", param_hint="--loss") from None
     scenario = _load(scenario_path)
     _not_over_inputs(_inputs(scenario_path, scenario), json_path)
-    result = explain_losses(scenario, losses, source)
+    result = explain_losses(scenario, losses, source, default or ())
     unit = units.value if units else None
     _json_and_tables(json_path, result.to_dict, lambda: explain_tables(result, unit))
 

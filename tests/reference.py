@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from riskshare.model.default import Default
 from riskshare.model.scenario import Layer, PartyKind, Scenario
 
 RETURN_PERIODS = (10, 50, 100, 200, 500, 1000)
@@ -48,6 +49,10 @@ class Ledger:
     reinstated: list[list[float]] = field(default_factory=list)  # [event][layer], R_i at 100%
     year_end_aggregate: list[list[float]] = field(default_factory=list)  # [year][layer]
     limit_reached: list[list[bool]] = field(default_factory=list)  # [year][layer]
+    # counterparty default (format 1.2)
+    defaulted: dict[str, list[bool]] = field(default_factory=dict)  # name → [year]
+    members: list[dict[str, float]] = field(default_factory=list)  # [event] C/M → held
+    unrecovered: list[dict[str, float]] = field(default_factory=list)  # [event] party → unpaid
 
 
 # --- who is who --------------------------------------------------------------------
@@ -116,6 +121,28 @@ def cedent(scenario: Scenario, layer: Layer) -> str:
     return distinct.pop()
 
 
+def defaults_of(scenario: Scenario) -> dict[str, Default]:
+    """``PARTY`` or ``CONSORTIUM/MEMBER`` → its ``default``, for every one that has one."""
+    out: dict[str, Default] = {}
+    for name, party in scenario.parties.items():
+        if party.default is not None:
+            out[name] = party.default
+    for name, party in scenario.parties.items():
+        for member, terms in party.member_defaults().items():
+            out[f"{name}/{member}"] = terms
+    return out
+
+
+def defaults_in_year(terms: Default, total: float) -> bool:
+    """Whether a default given as 0% or 100% happens in a year of total loss ``total``
+    (the reference handles only these deterministic defaults)."""
+    probability = terms.probability
+    if terms.stressed is not None and total >= terms.stressed.over:
+        probability = terms.stressed.probability
+    assert probability in (0.0, 1.0), "the reference handles defaults of 0% or 100% only"
+    return probability == 1.0
+
+
 # --- events ------------------------------------------------------------------------
 
 
@@ -148,15 +175,27 @@ def allocate(scenario: Scenario, years: int, events: list[Event]) -> Ledger:
     by_year: dict[int, list[Event]] = {}
     for event in events:
         by_year.setdefault(event.year, []).append(event)
+    terms_of = defaults_of(scenario)
+    ledger.defaulted = {name: [] for name in terms_of}
+    shares = {name: p.member_shares() for name, p in scenario.parties.items() if p.members}
 
     for year in range(1, years + 1):
         cumulative = [0.0] * len(layers)  # C: occurrence amounts so far this year
         aggregate = [0.0] * len(layers)  # A: after the annual terms
         reached = [False] * len(layers)
+        year_total = sum(event.loss for event in by_year.get(year, []))
+        factor: dict[str, float] = {}  # what a party or member pays of what it owes
+        for name, terms in terms_of.items():
+            defaulted = defaults_in_year(terms, year_total)
+            ledger.defaulted[name].append(defaulted)
+            factor[name] = terms.recovery if defaulted else 1.0
         for event in by_year.get(year, []):
             net = dict.fromkeys(parties, 0.0)
             bearer = owner_of_source[event.source]
             net[bearer] = event.loss
+            # what each member holds of its consortium's net
+            holdings = {c: {m: s * net[c] for m, s in ms.items()} for c, ms in shares.items()}
+            unpaid_on = dict.fromkeys(parties, 0.0)
             paid: dict[str, float] = {}
             payouts: list[float] = []
             reinstated: list[float] = []
@@ -202,12 +241,49 @@ def allocate(scenario: Scenario, years: int, events: list[Event]) -> Ledger:
                 else:
                     reinstated.append(0.0)
                 # 3. share last
-                payout = layer.share * amount
+                owed = layer.share * amount
+                # a defaulting party pays its recovery of what it owes; each member of a
+                # consortium holds share × owed × the consortium's factor × its own
+                own = factor.get(layer.party, 1.0)
+                if layer.party in shares:
+                    parts = {
+                        m: s * owed * own * factor.get(f"{layer.party}/{m}", 1.0)
+                        for m, s in shares[layer.party].items()
+                    }
+                    payout = math.fsum(parts.values())
+                else:
+                    parts, payout = {}, owed * own
+                unpaid_on[owner] += owed - payout
+                # the owner's members give up in proportion to what they hold of the subject
+                if owner in shares:
+                    members = shares[owner]
+                    if kind == "net":
+                        weights = dict(holdings[owner])
+                    elif kind == "layer":
+                        weights = {
+                            m: s * factor.get(f"{owner}/{m}", 1.0) for m, s in members.items()
+                        }
+                    else:
+                        weights = dict(members)
+                    whole = sum(weights.values())
+                    for m in members:
+                        if whole > 0:
+                            holdings[owner][m] -= payout * weights[m] / whole
+                for m, part in parts.items():
+                    holdings[layer.party][m] += part
                 paid[layer.name] = payout
                 payouts.append(payout)
                 net[layer.party] += payout
                 net[owner] -= payout
 
+            ledger.members.append(
+                {
+                    f"{c}/{m}": 0.0 if abs(v) <= RESIDUE * event.loss else v
+                    for c, ms in holdings.items()
+                    for m, v in ms.items()
+                }
+            )
+            ledger.unrecovered.append(unpaid_on)
             raw = [net[p] for p in parties]
             cleaned = [0.0 if abs(v) <= RESIDUE * event.loss else v for v in raw]
             ledger.events.append(event)
@@ -363,16 +439,30 @@ def run(scenario: Scenario, years: int, events: list[Event] | None = None) -> Ru
             entry["budget"] = party.budget
             entry["prob_over_budget"] = float(np.mean(above > 0))
             entry["expected_over_budget"] = float(np.mean(np.maximum(above, 0.0)))
+        if name in ledger.defaulted:
+            entry["prob_default"] = float(np.mean(ledger.defaulted[name]))
+        if ledger.defaulted:
+            entry["unrecovered"] = float(
+                np.mean(annual(ledger, years, [row[name] for row in ledger.unrecovered]))
+            )
         if cost is not None:
             entry["cost"] = figures(cost[name])
         if party.members:
+            own = any("/" in key for key in ledger.defaulted)  # members hold their own parts
             members: dict[str, object] = {}
-            for member, share in party.members.items():
-                amounts = share * party_years[name]
+            for member, share in party.member_shares().items():
+                key = f"{name}/{member}"
+                if own:
+                    amounts = annual(ledger, years, [row[key] for row in ledger.members])
+                else:
+                    amounts = share * party_years[name]
                 member_entry = figures(amounts)
                 member_entry["share_of_total"] = share_of_total(float(np.mean(amounts)), total_mean)
+                if key in ledger.defaulted:
+                    member_entry["prob_default"] = float(np.mean(ledger.defaulted[key]))
                 if cost is not None:
-                    member_entry["cost"] = figures(share * cost[name])
+                    premiums = share * (cost[name] - party_years[name])
+                    member_entry["cost"] = figures(amounts + premiums)
                 members[member] = member_entry
             entry["members"] = members
         party_out[name] = entry

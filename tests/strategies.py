@@ -64,7 +64,19 @@ def amounts(
 
 
 @st.composite
-def parties(draw: st.DrawFn) -> Data:
+def a_default(draw: st.DrawFn) -> Data:
+    """A ``default`` the reference can follow: probabilities of 0% or 100% only."""
+    out: Data = {"probability": draw(st.sampled_from((0.0, 1.0, 1.0)))}
+    if draw(st.booleans()):
+        out["recovery"] = draw(st.sampled_from(SHARES))
+    if draw(st.booleans()):
+        over = draw(st.sampled_from(ROUND_LOSSES))
+        out["stressed"] = {"over": over, "probability": draw(st.sampled_from((0.0, 1.0)))}
+    return out
+
+
+@st.composite
+def parties(draw: st.DrawFn, defaults: bool = False) -> Data:
     count = draw(st.integers(2, 5))
     names = PARTY_NAMES[:count]
     out: Data = {"ent": {"kind": "enterprise"}}
@@ -81,6 +93,18 @@ def parties(draw: st.DrawFn) -> Data:
             out[name]["budget"] = draw(st.sampled_from((0.0, 50.0, 100.0, 250.0)))
         if draw(st.booleans()):
             out[name]["label"] = name.upper()
+    if defaults:  # format 1.2: parties and members that may not pay in full
+        for name in names:
+            party = out[name]
+            if party["kind"] != "government" and draw(st.booleans()):
+                party["default"] = draw(a_default())
+            if party["kind"] == "consortium":
+                party["members"] = {
+                    member: {"share": share, "default": draw(a_default())}
+                    if draw(st.booleans())
+                    else share
+                    for member, share in party["members"].items()
+                }
     return out
 
 
@@ -211,13 +235,15 @@ def scenario_data(
     priced: bool | None = None,
     franchise: bool = True,
     subjects: tuple[str, ...] | None = None,
+    defaults: bool = False,
 ) -> Data:
     """The dict of a valid scenario with ``events_file`` (its table is attached later).
 
     ``occurrence_only`` leaves out every annual term; ``priced`` forces premiums on or
-    off (None: either); ``subjects`` limits the subject kinds drawn.
+    off (None: either); ``subjects`` limits the subject kinds drawn; ``defaults`` gives
+    some parties and members a deterministic ``default``.
     """
-    the_parties = draw(parties())
+    the_parties = draw(parties(defaults))
     names = list(the_parties)
     sources = [f"s{i}" for i in range(draw(st.integers(1, 3)))]
     spec: Data = {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from riskshare.engine.defaults import Credit, credit_of
 from riskshare.engine.events import EventBlock, FloatArray, IntArray
 from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import LayerTerms, Plan
@@ -46,6 +47,7 @@ class LayerTrace:
     occurrence: FloatArray
     aggregate_before: FloatArray  # A_{i-1}
     aggregate_after: FloatArray  # A_i
+    owed: FloatArray | None = None  # what the layer owed, where its party may default
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class Allocation:
     limit_hit: FloatArray  # (layers, years): 1 where an event reached the per-event limit (a
     # layer without an aggregate limit; for the others, exhaustion is the aggregate's)
     traces: tuple[LayerTrace, ...] | None
+    credit: Credit | None = None  # the block's default years, where any party may default
+    member_nets: FloatArray | None = None  # (members, events), where members hold their own
+    unrecovered: FloatArray | None = None  # (parties, events): left unpaid on its cessions
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class LaidOut:
     year_end_aggregate: FloatArray  # (layers, years with events)
     limit_hit: npt.NDArray[np.bool_]  # (layers, years with events)
     traces: tuple[LayerTrace, ...] | None
+    member_nets: FloatArray | None = None  # (members, events), where members hold their own
+    unrecovered: FloatArray | None = None  # (parties, events), where any party may default
 
 
 def allocate(
@@ -81,21 +88,24 @@ def allocate(
     block: EventBlock,
     *,
     trace: bool = False,
+    credit: Credit | None = None,
 ) -> Allocation:
     """Apply every layer of ``plan`` to the events of ``block``, in the block's order
-    (``trace``: with each layer's working, for ``explain``)."""
+    (``trace``: with each layer's working, for ``explain``; ``credit``: the block's
+    default years, where the plan has defaults)."""
     layout = YearLayout(block.year, block.n_years)
     laid = allocate_laid_out(
-        plan, layout, block.loss[layout.perm], block.source[layout.perm], trace=trace
+        plan, layout, block.loss[layout.perm], block.source[layout.perm], trace=trace, credit=credit
     )
     traces = None
     if laid.traces is not None:
         traces = tuple(
             LayerTrace(
-                *(
-                    layout.to_events(a)
-                    for a in (t.subject, t.occurrence, t.aggregate_before, t.aggregate_after)
-                )
+                subject=layout.to_events(t.subject),
+                occurrence=layout.to_events(t.occurrence),
+                aggregate_before=layout.to_events(t.aggregate_before),
+                aggregate_after=layout.to_events(t.aggregate_after),
+                owed=_to_events(layout, t.owed),
             )
             for t in laid.traces
         )
@@ -111,7 +121,14 @@ def allocate(
         year_end_aggregate=year_end,
         limit_hit=limit_hit,
         traces=traces,
+        credit=credit,
+        member_nets=_to_events(layout, laid.member_nets),
+        unrecovered=_to_events(layout, laid.unrecovered),
     )
+
+
+def _to_events(layout: YearLayout, values: FloatArray | None) -> FloatArray | None:
+    return None if values is None else layout.to_events(values)
 
 
 def shared_layers(plan: Plan, base: Plan, computed: int | None = None) -> tuple[bool, ...]:
@@ -124,6 +141,8 @@ def shared_layers(plan: Plan, base: Plan, computed: int | None = None) -> tuple[
     how many of ``base``'s layers were allocated (None: all).
     """
     if plan.parties != base.parties or not np.array_equal(plan.bearer, base.bearer):
+        return (False,) * len(plan.layers)
+    if plan.has_defaults or base.has_defaults:  # a payout then depends on who defaults
         return (False,) * len(plan.layers)
     limit = len(base.layers) if computed is None else min(computed, len(base.layers))
     changed_layers: set[int] = set()
@@ -184,14 +203,18 @@ def allocate_laid_out(
     layers: int | None = None,
     reuse: LaidOut | None = None,
     shared: tuple[bool, ...] = (),
+    credit: Credit | None = None,
 ) -> LaidOut:
     """:func:`allocate` on events already in ``layout``'s order, leaving them there.
 
     ``reuse`` is another plan's allocation of the same events, and ``shared`` says
     which of its layers pay what this plan's do (:func:`shared_layers`): those layers'
     payouts are copied, and only moved between the nets as the layer would move them.
+    ``credit``: the years' default flags (years of ``layout``), where the plan has defaults.
     """
     tower = _Tower(plan, layout, loss, source)
+    if plan.has_defaults:
+        tower.with_credit(credit)
     traces: list[LayerTrace] = []
     for j, layer in enumerate(plan.layers[:layers]):
         if reuse is not None and j < len(shared) and shared[j] and not trace:
@@ -227,6 +250,11 @@ class _Tower:
         self.limit_hit = np.zeros((n_layers, n_present), dtype=bool)
         self.work = _Buffers(n)
         self.residue: FloatArray | None = None  # RESIDUE × each event's loss, once needed
+        self.credit: Credit | None = None  # set by :meth:`with_credit`
+        self.member_rows: dict[int, list[tuple[int, float]]] = {}
+        self.member_nets = np.zeros((0, 0))
+        self.receipts: list[tuple[int, FloatArray]] = []  # each member's part of a payout
+        self.unrecovered = np.zeros((0, 0))
 
     def copy(self, j: int, layer: LayerTerms, reuse: LaidOut) -> None:
         """Layer ``j`` as another plan's allocation of the same events has it."""
@@ -245,10 +273,58 @@ class _Tower:
         payout = self.payouts[j]
         if layer.share != 1.0:
             payout *= layer.share
+        owed = self.default(layer, payout) if self.credit is not None else None
         self.pay(layer, payout)
         if not trace:
             return None
-        return LayerTrace(subject.copy(), occurrence.copy(), before.copy(), after.copy())
+        return LayerTrace(subject.copy(), occurrence.copy(), before.copy(), after.copy(), owed)
+
+    def with_credit(self, credit: Credit | None) -> None:
+        """Make the layers of defaulting parties pay what the default years of ``credit``
+        leave them paying (none: nobody defaults), members hold their own parts, and
+        what is left unpaid be counted as each cedent's ``unrecovered``."""
+        plan, layout, n = self.plan, self.layout, self.layout.n
+        if credit is None:
+            no_years = np.zeros((len(plan.defaulters), layout.n_years), dtype=bool)
+            credit = credit_of(plan.defaulters, len(plan.parties), len(plan.members), no_years)
+        self.credit = credit
+        event_year = layout.years[layout.year_of] if n else np.zeros(0, dtype=np.intp)
+        self.party_factor = credit.party_factor[:, event_year]
+        self.member_factor = credit.member_factor[:, event_year]
+        self.defaulting = {d.party for d in plan.defaulters}
+        self.unrecovered = np.zeros((len(plan.parties), n))
+        self.member_rows = {}
+        if plan.tracks_members:
+            for k, member in enumerate(plan.members):
+                self.member_rows.setdefault(member.consortium, []).append((k, member.share))
+            self.member_nets = np.zeros((len(plan.members), n))
+            for k, member in enumerate(plan.members):
+                np.multiply(self.nets[member.consortium], member.share, out=self.member_nets[k])
+
+    def default(self, layer: LayerTerms, payout: FloatArray) -> FloatArray | None:
+        """Turn what the layer owes (``payout``) into what its party pays, in place: each
+        member of a consortium holds share × owed × the consortium's factor × its own;
+        count what is left unpaid against the owners of the subject. Returns what was
+        owed (None where the party cannot default)."""
+        party = layer.party
+        members = self.member_rows.get(party)
+        if party not in self.defaulting:
+            return None
+        owed: FloatArray = payout.copy()
+        factor = self.party_factor[party]
+        if members:
+            payout.fill(0.0)
+            for k, share in members:
+                held = self.member_factor[k] * factor
+                held *= owed
+                held *= share
+                self.receipts.append((k, held))
+                payout += held
+        else:
+            payout *= factor
+        unpaid = owed - payout
+        _give_up(layer, self.plan, -unpaid, self.unrecovered, *self.givers)
+        return owed
 
     def subject(self, layer: LayerTerms) -> FloatArray:
         """The amount the layer applies to, event by event."""
@@ -300,13 +376,63 @@ class _Tower:
             self.reinstated[j] -= capped_before
         return before, after
 
+    @property
+    def givers(self) -> tuple[IntArray, int, IntArray | None]:
+        return self.bearer, self.single_bearer, self.columns
+
     def pay(self, layer: LayerTerms, payout: FloatArray) -> None:
         """Add ``payout`` to the layer's party and take it from its subject's owner."""
+        if self.member_rows:
+            self.members_give_up(layer, payout)
         self.nets[layer.party] += payout
         _give_up(layer, self.plan, payout, self.nets, self.bearer, self.single_bearer, self.columns)
 
+    def members_give_up(self, layer: LayerTerms, payout: FloatArray) -> None:
+        """Where the subject's owner is a consortium whose members hold their own parts,
+        each member gives up in proportion to what it holds of the subject (and, for a
+        layer that is not its consortium's own receipt, members receive their share)."""
+        self.give_up_members(layer, payout)
+        receipts, self.receipts = self.receipts, []
+        if not receipts and layer.party in self.member_rows:
+            receipts = [(k, share * payout) for k, share in self.member_rows[layer.party]]
+        for k, held in receipts:
+            self.member_nets[k] += held
+
+    def give_up_members(self, layer: LayerTerms, payout: FloatArray) -> None:
+        plan = self.plan
+        if layer.subject == "net":
+            owner = layer.subject_index
+            if owner not in self.member_rows:
+                return
+            rows = [k for k, _ in self.member_rows[owner]]
+            held = self.member_nets[rows]
+            total = held.sum(axis=0)
+            weight = np.divide(payout, total, out=np.zeros_like(payout), where=total > 0)
+            self.member_nets[rows] -= held * weight
+        elif layer.subject == "layer":
+            owner = plan.layers[layer.subject_index].party
+            if owner not in self.member_rows:
+                return
+            parts = [(k, share * self.member_factor[k]) for k, share in self.member_rows[owner]]
+            total = np.sum([part for _, part in parts], axis=0)
+            for k, part in parts:
+                given = np.divide(part * payout, total, out=np.zeros_like(payout), where=total > 0)
+                self.member_nets[k] -= given
+        else:
+            if layer.subject == "source":
+                owners = np.full(len(payout), plan.bearer[layer.subject_index])
+            else:
+                owners = self.bearer
+            for owner, members in self.member_rows.items():
+                mine = owners == owner
+                if mine.any():
+                    for k, share in members:
+                        self.member_nets[k] -= np.where(mine, share * payout, 0.0)
+
     def laid_out(self, traces: tuple[LayerTrace, ...] | None) -> LaidOut:
         return LaidOut(
+            member_nets=self.member_nets if self.member_rows else None,
+            unrecovered=self.unrecovered if self.credit is not None else None,
             layout=self.layout,
             loss=self.loss,
             payouts=self.payouts,

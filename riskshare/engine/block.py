@@ -29,6 +29,7 @@ from riskshare.engine.allocation import (
     clean_nets,
     shared_layers,
 )
+from riskshare.engine.defaults import Credit, drawn_credit
 from riskshare.engine.events import (
     EventBlock,
     FloatArray,
@@ -51,6 +52,7 @@ from riskshare.engine.series import (
     clean_residue,
     exhausted,
     new_summaries,
+    per_year,
 )
 from riskshare.stats.summary import SeriesSummary
 
@@ -163,6 +165,7 @@ def _allocate_part(
     sums = _EventSums(plan, job, n_events)
     rows = _Rows(plan, charged_layers(plan), n_years, job.keys) if job.summaries else None
     for number, chunk in enumerate(chunks):
+        credit = chunk_credit(plan, job.seed, first_year + chunk.start, chunk)
         laid = allocate_laid_out(
             plan,
             chunk.layout,
@@ -171,17 +174,29 @@ def _allocate_part(
             layers=job.layers,
             reuse=reuse[0][number] if reuse is not None else None,
             shared=reuse[1] if reuse is not None else (),
+            credit=credit,
         )
         if kept is not None:
             kept.append(laid)
         if rows is not None:  # a pass for the premiums only sums payouts
             settle(plan, laid, first_year + chunk.start, job.tolerance, part)
-            rows.add(laid, chunk.start, chunk.stop)
+            rows.add(laid, chunk.start, chunk.stop, credit)
         sums.add(laid, chunk.offset)
     sums.into(part.event_sums)
     if rows is not None:
         _summarise(plan, job, rows, part, floors)
     return part
+
+
+def chunk_credit(plan: Plan, seed: int, first_year: int, chunk: _Chunk) -> Credit | None:
+    """The default years of a chunk's years (None where nobody may default)."""
+    if not plan.has_defaults:
+        return None
+    layout = chunk.layout
+    totals = layout.to_years(layout.year_sums(chunk.loss))
+    return drawn_credit(
+        plan.defaulters, len(plan.parties), len(plan.members), seed, first_year, totals
+    )
 
 
 class _EventSums:
@@ -279,8 +294,12 @@ class _Rows:
         self.parties = np.empty((len(plan.parties), n_years))
         self.layers = np.empty((len(plan.layers), n_years)) if wanted("layer") else None
         self.reinstated = np.empty((len(charged), n_years))
+        defaults = plan.has_defaults
+        self.members = np.empty((len(plan.members), n_years)) if plan.tracks_members else None
+        self.flags = np.empty((len(plan.defaulters), n_years)) if defaults else None
+        self.unrecovered = np.empty((len(plan.parties), n_years)) if defaults else None
 
-    def add(self, laid: LaidOut, start: int, stop: int) -> None:
+    def add(self, laid: LaidOut, start: int, stop: int, credit: Credit | None = None) -> None:
         """Sum a chunk's events year by year; every row of a matrix at once, each year's
         sum added event by event in time order."""
         layout = laid.layout
@@ -297,12 +316,20 @@ class _Rows:
             spread(laid.payouts, self.layers)
         if self.charged:
             spread(laid.reinstated[self.charged], self.reinstated)
+        if self.members is not None and laid.member_nets is not None:
+            spread(laid.member_nets, self.members)
+        if self.unrecovered is not None and laid.unrecovered is not None:
+            spread(laid.unrecovered, self.unrecovered)
+        if self.flags is not None and credit is not None:
+            self.flags[:, start:stop] = credit.flags
 
 
 def settle(plan: Plan, laid: LaidOut, first_year: int, tolerance: float, part: BlockPart) -> None:
     """Clean a chunk's nets of residue, check its balance event by event and count the
     layers it exhausted, into ``part``."""
     clean_nets(laid.nets, laid.loss)
+    if laid.member_nets is not None:
+        clean_nets(laid.member_nets, laid.loss)
     layout = laid.layout
 
     def year_of(event: int) -> int:
@@ -323,7 +350,15 @@ def _summarise(plan: Plan, job: BlockJob, rows: _Rows, part: BlockPart, floors: 
         reinstated_years = dict(zip(rows.charged, rows.reinstated, strict=True))
         costs = party_costs(plan, party_years, reinstated_years, job.flows, job.rates)
     series = block_series(
-        plan, party_years, total=rows.total, oep=rows.oep, layers=rows.layers, costs=costs
+        plan,
+        party_years,
+        total=rows.total,
+        oep=rows.oep,
+        layers=rows.layers,
+        costs=costs,
+        members=None if rows.members is None else list(rows.members),
+        flags=rows.flags,
+        unrecovered=rows.unrecovered,
     )
     if job.keep_series:
         part.series = series
@@ -369,7 +404,13 @@ def allocate_block(
     plan: Plan, seed: int, block: int, first_year: int, n_years: int, tolerance: float
 ) -> tuple[Allocation, float]:
     """Draw and allocate one block of years; check its balance and return the largest error."""
-    allocation = allocate(plan, events_of_block(plan, seed, block, first_year, n_years))
+    events = events_of_block(plan, seed, block, first_year, n_years)
+    credit = None
+    if plan.has_defaults:
+        totals = per_year(events, events.loss)
+        n_parties, n_members = len(plan.parties), len(plan.members)
+        credit = drawn_credit(plan.defaulters, n_parties, n_members, seed, first_year, totals)
+    allocation = allocate(plan, events, credit=credit)
     clean_residue(allocation)
     return allocation, check_allocation(allocation, tolerance)
 

@@ -148,6 +148,7 @@ def estimate(
         # the annual series of a block: total, largest event, parties, members,
         # layers, costs, members' costs and reinstated amounts
         series = 2 + 2 * (len(plan.parties) + len(plan.members)) + 2 * len(plan.layers)
+        series += len(plan.defaulters) + len(plan.parties) if plan.has_defaults else 0
         block += 2 * 8 * block_years * series
         tails = tail_bytes(plan, years, tail_size(years, tail_share))
         kept += tails

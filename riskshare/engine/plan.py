@@ -10,9 +10,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from riskshare.engine.defaults import Defaulter
 from riskshare.engine.events import IntArray, SourceSampler
 from riskshare.errors import Problem, ScenarioError
 from riskshare.model.checks import subject_owner
+from riskshare.model.default import Default
 from riskshare.model.scenario import (
     EventTable,
     Layer,
@@ -77,6 +79,16 @@ class Plan:
     table: EventTable | None
     table_sources: IntArray | None  # each events_file row's source index
     budgets: tuple[float | None, ...]
+    defaulters: tuple[Defaulter, ...] = ()  # parties and members that may default
+
+    @property
+    def has_defaults(self) -> bool:
+        return bool(self.defaulters)
+
+    @property
+    def tracks_members(self) -> bool:
+        """Whether members hold their own parts (some member may default)."""
+        return any(d.member >= 0 for d in self.defaulters)
 
     @property
     def has_premiums(self) -> bool:
@@ -125,7 +137,7 @@ def compile_plan(scenario: Scenario) -> Plan:
     members = tuple(
         Member(party_index[name], member, share)
         for name, party in scenario.parties.items()
-        for member, share in (party.members or {}).items()
+        for member, share in party.member_shares().items()
     )
     table = scenario.event_table
     samplers = tuple(
@@ -143,6 +155,35 @@ def compile_plan(scenario: Scenario) -> Plan:
         table=table,
         table_sources=_table_sources(table, source_index) if table is not None else None,
         budgets=tuple(p.budget for p in scenario.parties.values()),
+        defaulters=_defaulters(scenario, party_index, members),
+    )
+
+
+def _defaulters(
+    scenario: Scenario, party_index: dict[str, int], members: tuple[Member, ...]
+) -> tuple[Defaulter, ...]:
+    """The parties, then the members, that have a ``default``, in the order written."""
+    found: list[tuple[str, int, int, Default]] = []
+    for name, party in scenario.parties.items():
+        if party.default is not None:
+            found.append((name, party_index[name], -1, party.default))
+    parties = list(scenario.parties)
+    for k, member in enumerate(members):
+        owner = parties[member.consortium]
+        terms = scenario.parties[owner].member_defaults().get(member.name)
+        if terms is not None:
+            found.append((f"{owner}/{member.name}", member.consortium, k, terms))
+    return tuple(
+        Defaulter(
+            name=key,
+            party=party,
+            member=member,
+            probability=terms.probability,
+            recovery=terms.recovery,
+            over=terms.stressed.over if terms.stressed is not None else math.inf,
+            stressed_probability=terms.stressed.probability if terms.stressed is not None else 0.0,
+        )
+        for key, party, member, terms in found
     )
 
 

@@ -160,9 +160,11 @@ def _derive(
         if key in summaries and source in summaries:
             summaries[key].derive_tail(summaries[source], scale=scale, shift=shift)
 
-    # a member with no share keeps its own tail (of zeros): a tail scaled by 0 says
-    # nothing of where the consortium's years rank
-    shared = [(k, member) for k, member in enumerate(plan.members) if member.share > 0]
+    # where members hold their own parts (a member may default), theirs is no image; a
+    # member with no share keeps its own tail (of zeros): a tail scaled by 0 says nothing
+    # of where the consortium's years rank
+    members = () if plan.tracks_members else tuple(enumerate(plan.members))
+    shared = [(k, member) for k, member in members if member.share > 0]
     for k, member in shared:
         link(SeriesKey.member(k), SeriesKey.party(member.consortium), scale=member.share)
     if priced is None:

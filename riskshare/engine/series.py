@@ -39,7 +39,9 @@ from riskshare.errors import RunError
 from riskshare.model.finite import worst_event
 from riskshare.stats.summary import SeriesSummary
 
-Kind = Literal["total", "oep", "party", "member", "layer", "cost", "member_cost"]
+Kind = Literal[
+    "total", "oep", "party", "member", "layer", "cost", "member_cost", "default", "unrecovered"
+]
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,16 @@ class SeriesKey:
         """Consortium member ``k``'s share of its consortium's cost."""
         return cls("member_cost", k)
 
+    @classmethod
+    def default(cls, d: int) -> SeriesKey:
+        """1 in the years defaulter ``d`` (``Plan.defaulters``) defaults, else 0."""
+        return cls("default", d)
+
+    @classmethod
+    def unrecovered(cls, i: int) -> SeriesKey:
+        """What defaulting parties left unpaid on party ``i``'s cessions each year."""
+        return cls("unrecovered", i)
+
     def __str__(self) -> str:
         return self.kind if self.index < 0 else f"{self.kind}:{self.index}"
 
@@ -108,6 +120,9 @@ def series_keys(plan: Plan, with_costs: bool) -> list[SeriesKey]:
     if with_costs:
         keys += [SeriesKey.cost(i) for i in range(len(plan.parties))]
         keys += [SeriesKey.member_cost(k) for k in range(len(plan.members))]
+    if plan.has_defaults:
+        keys += [SeriesKey.default(d) for d in range(len(plan.defaulters))]
+        keys += [SeriesKey.unrecovered(i) for i in range(len(plan.parties))]
     return keys
 
 
@@ -146,19 +161,33 @@ def block_series(
     oep: FloatArray | None = None,
     layers: Iterable[FloatArray] | None = None,
     costs: Sequence[FloatArray] | None = None,
+    members: Sequence[FloatArray] | None = None,
+    flags: Iterable[FloatArray] | None = None,
+    unrecovered: Iterable[FloatArray] | None = None,
 ) -> dict[SeriesKey, FloatArray]:
     """A block's annual series by key, from each party's annual net (``parties``) and
-    those of the others that the run reads; members' shares are worked out here."""
+    those of the others that the run reads; members' shares are worked out here, but
+    where members hold their own parts (``members``: each member's annual net)."""
     series: dict[SeriesKey, FloatArray] = {}
     if total is not None:
         series[SeriesKey.total()] = total
     if oep is not None:
         series[SeriesKey.oep()] = oep
-    series.update(_with_members(plan, parties, SeriesKey.party, SeriesKey.member))
+    series.update(_with_members(plan, parties, SeriesKey.party, SeriesKey.member, members))
     if layers is not None:
         series.update((SeriesKey.layer(j), annual) for j, annual in enumerate(layers))
     if costs is not None:
-        series.update(_with_members(plan, costs, SeriesKey.cost, SeriesKey.member_cost))
+        held = None
+        if members is not None:  # a member's own net, and its share of the premiums
+            held = [
+                members[k] + m.share * (costs[m.consortium] - parties[m.consortium])
+                for k, m in enumerate(plan.members)
+            ]
+        series.update(_with_members(plan, costs, SeriesKey.cost, SeriesKey.member_cost, held))
+    if flags is not None:
+        series.update((SeriesKey.default(d), annual) for d, annual in enumerate(flags))
+    if unrecovered is not None:
+        series.update((SeriesKey.unrecovered(i), annual) for i, annual in enumerate(unrecovered))
     return series
 
 
@@ -180,12 +209,17 @@ def _with_members(
     values: Sequence[FloatArray],
     key: Callable[[int], SeriesKey],
     member_key: Callable[[int], SeriesKey],
+    members: Sequence[FloatArray] | None = None,
 ) -> Iterator[tuple[SeriesKey, FloatArray]]:
-    """Each party's series, then each consortium member's share of its consortium's."""
+    """Each party's series, then each consortium member's share of its consortium's
+    (or its own, where given)."""
     for i, annual in enumerate(values):
         yield key(i), annual
     for k, member in enumerate(plan.members):
-        yield member_key(k), member.share * values[member.consortium]
+        yield (
+            member_key(k),
+            (members[k] if members is not None else member.share * values[member.consortium]),
+        )
 
 
 # --- the plain path: a block's events in event order ------------------------------------
@@ -217,6 +251,8 @@ def annual_series(
         reinstated = {j: per_year(events, allocation.reinstated[j]) for j in charged_layers(plan)}
         flows, rates = cost_terms(plan, premiums)
         costs = party_costs(plan, party_years, reinstated, flows, rates)
+    member_nets, unrecovered = allocation.member_nets, allocation.unrecovered
+    credit = allocation.credit
     return block_series(
         plan,
         party_years,
@@ -224,12 +260,17 @@ def annual_series(
         oep=annual_max(events, events.loss),
         layers=[per_year(events, allocation.payouts[j]) for j in range(len(plan.layers))],
         costs=costs,
+        members=None if member_nets is None else [per_year(events, m) for m in member_nets],
+        flags=None if credit is None else list(credit.flags.astype(np.float64)),
+        unrecovered=None if unrecovered is None else [per_year(events, u) for u in unrecovered],
     )
 
 
 def clean_residue(allocation: Allocation) -> None:
     """Set to zero the nets that are floating-point residue of an amount fully ceded."""
     clean_nets(allocation.nets, allocation.block.loss)
+    if allocation.member_nets is not None:
+        clean_nets(allocation.member_nets, allocation.block.loss)
 
 
 def check_allocation(allocation: Allocation, tolerance: float) -> float:

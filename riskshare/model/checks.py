@@ -23,7 +23,16 @@ RESERVED_LAYER_NAMES = ("ground_up",)
 def check_scenario(scenario: Scenario) -> list[Problem]:
     """Every cross-field problem of ``scenario``, errors and warnings, in file order."""
     problems: list[Problem] = []
-    for rule in (_sources, _residual, _layers, _premiums, _net_order, _slices, size_problems):
+    for rule in (
+        _sources,
+        _residual,
+        _defaults,
+        _layers,
+        _premiums,
+        _net_order,
+        _slices,
+        size_problems,
+    ):
         problems.extend(rule(scenario))
     return problems
 
@@ -115,6 +124,16 @@ def _residual(scenario: Scenario) -> Iterator[Problem]:
         f"say which party keeps what no layer takes with `residual: PARTY` "
         f"({found}), or give every source a `bearer`",
     )
+
+
+def _defaults(scenario: Scenario) -> Iterator[Problem]:
+    """A government does not default: it backs the programme (format 1.2)."""
+    for name, party in scenario.parties.items():
+        if party.default is not None and party.kind.value == "government":
+            yield Problem(
+                ("parties", name, "default"),
+                f"a government party cannot default: remove `default` from `{name}`",
+            )
 
 
 def _layers(scenario: Scenario) -> Iterator[Problem]:

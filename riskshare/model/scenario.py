@@ -19,6 +19,7 @@ import numpy.typing as npt
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
+from riskshare.model.default import Default, MemberSpec, MemberTerms
 from riskshare.model.distributions import Frequency, Severity
 from riskshare.model.fields import Amount, Count, Limit, Model, Name, OneOf, Rate, Share
 
@@ -52,8 +53,24 @@ class PartyKind(str, Enum):
 class Party(Model):
     kind: PartyKind
     label: str | None = None
-    members: dict[Name, Share] | None = None
+    members: dict[Name, MemberSpec] | None = None
     budget: Amount | None = None
+    default: Default | None = None
+
+    def member_shares(self) -> dict[str, float]:
+        """Each member's share, however it is written."""
+        return {
+            name: m.share if isinstance(m, MemberTerms) else m
+            for name, m in (self.members or {}).items()
+        }
+
+    def member_defaults(self) -> dict[str, Default]:
+        """The members that have a ``default``, and its terms."""
+        return {
+            name: m.default
+            for name, m in (self.members or {}).items()
+            if isinstance(m, MemberTerms) and m.default is not None
+        }
 
     @model_validator(mode="after")
     def _members(self) -> Party:
@@ -62,7 +79,7 @@ class Party(Model):
                 raise PydanticCustomError(
                     "members", "a consortium needs `members`: member name → share, summing to 100%"
                 )
-            total = math.fsum(self.members.values())
+            total = math.fsum(self.member_shares().values())
             if abs(total - 1.0) > 1e-9:
                 raise PydanticCustomError(
                     "members",

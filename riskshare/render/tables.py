@@ -77,6 +77,8 @@ def simulation_tables(result: SimulationResult, unit: str | None = None) -> Grou
         parts.append(_premium_layers_table(result, f))
     if any(party.budget is not None for party in result.parties.values()):
         parts.append(_budget_table(result, f))
+    if any("unrecovered" in entry for entry in result.parties.values()):
+        parts.append(_default_table(result, f))
     parts.append(_return_period_table(result, f))
     parts.append(_footer(result))
     return Group(*parts)
@@ -207,6 +209,21 @@ def _premium_layers_table(result: SimulationResult, f: Formatter) -> Table:
     return table
 
 
+def _default_table(result: SimulationResult, f: Formatter) -> Table:
+    """Each party's chance of defaulting and what defaults left unpaid on its cessions."""
+    table = new_table(f"Counterparty default (annual, {result.scenario.currency})")
+    table.add_column("party")
+    table.add_column("P(default)", justify="right")
+    table.add_column("unrecovered", justify="right")
+    for party in result.parties.values():
+        probability = f.share(party.prob_default) if party.prob_default is not None else ""
+        table.add_row(party.label, probability, f.amount(party.unrecovered))
+        for member, figures in party.members.items():
+            if figures.prob_default is not None:
+                table.add_row(f"  {member}", f.share(figures.prob_default), "")
+    return table
+
+
 def _budget_table(result: SimulationResult, f: Formatter) -> Table:
     """Each budget beside the party's annual outlay: its cost, which is its net loss
     where the scenario has no premiums."""
@@ -278,15 +295,23 @@ def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
         table.add_column("layer")
         table.add_column("party")
         table.add_column("subject", justify="right")
+        owing = any(step.owed is not None for step in event.steps)
+        if owing:  # a party given as defaulting: what its layers owed, beside what they paid
+            table.add_column("owes", justify="right")
         table.add_column("pays", justify="right")
         table.add_column("why")
         for step in event.steps:
+            owed = [f.amount(step.owed) if step.owed is not None else ""] if owing else []
+            why = step.reason(f.unit)
+            if step.owed is not None:
+                why = f"{why}; in default, pays {f.amount(step.paid)} of {f.amount(step.owed)}"
             table.add_row(
                 step.layer,
                 labels.get(step.party, step.party),
                 f.amount(step.subject),
+                *owed,
                 f.amount(step.paid),
-                step.reason(f.unit),
+                why,
             )
         parts.append(table)
     totals = new_table(f"The year's totals ({scenario.currency})")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 
 from riskshare.engine import memory
 from riskshare.engine.allocation import LayerTrace, allocate
+from riskshare.engine.defaults import Credit, Defaulter, credit_of
 from riskshare.engine.events import given_block
 from riskshare.engine.plan import LayerTerms, Plan, compile_plan
 from riskshare.engine.premiums import charged_layers, cost_terms, party_costs, reinstatement_charges
@@ -42,6 +43,7 @@ class LayerStep:
     subject: float
     paid: float
     notes: tuple[Note, ...]
+    owed: float | None = None  # what the layer owed, where its party was given as defaulting
 
     def reason(self, unit: str | None = None) -> str:
         """Why the layer paid what it paid, in words, amounts in ``unit``."""
@@ -85,6 +87,7 @@ class ExplainResult:
     party_totals: dict[str, float]
     premiums: Mapping[str, PremiumFlow] | None
     costs: dict[str, float] | None
+    defaults: tuple[str, ...] = ()  # the parties and members given as defaulting
 
     def to_dict(self) -> dict[str, object]:
         total: dict[str, object] = {
@@ -99,6 +102,7 @@ class ExplainResult:
                     "loss": event.loss,
                     "layers": {step.layer: step.paid for step in event.steps},
                     "parties": event.parties,
+                    **_owed(event),
                 }
                 for event in self.events
             ],
@@ -107,19 +111,39 @@ class ExplainResult:
         if self.premiums is not None and self.costs is not None:
             out["premiums"] = {name: flow.to_dict() for name, flow in self.premiums.items()}
             total["cost"] = self.costs
+        if self.defaults:
+            out["defaults"] = list(self.defaults)
+            owed: dict[str, float] = {}
+            for event in self.events:
+                for step in event.steps:
+                    if step.owed is not None:
+                        owed[step.layer] = owed.get(step.layer, 0.0) + step.owed
+            total["owed"] = owed
         return out
 
 
+def _owed(event: ExplainedEvent) -> dict[str, object]:
+    """``{"owed": {LAYER: amount}}`` for the layers of parties given as defaulting."""
+    owed = {step.layer: step.owed for step in event.steps if step.owed is not None}
+    return {"owed": owed} if owed else {}
+
+
 def explain(
-    scenario: Scenario, losses: Sequence[float], source: str | None = None
+    scenario: Scenario,
+    losses: Sequence[float],
+    source: str | None = None,
+    defaults: Sequence[str] = (),
 ) -> ExplainResult:
     """Let ``losses`` happen, in that order, in one year, and trace each through the layers.
 
     The losses come from ``source`` (a source of the scenario) or, by default, from a
     source of their own, ``ground_up``, borne by the residual party: layers on
-    ``ground_up:SOURCE`` then take nothing.
+    ``ground_up:SOURCE`` then take nothing. Nobody defaults but the parties and members
+    (``CONSORTIUM/MEMBER``) named in ``defaults``, which pay the recovery of their
+    ``default`` (0% without one) of what their layers owe.
     """
     plan = compile_plan(scenario)
+    plan, credit = _given_defaults(plan, tuple(dict.fromkeys(defaults)))
     if source is None:
         plan, index = plan.with_explain_source()
         source_name = "ground_up"
@@ -134,7 +158,7 @@ def explain(
         message = f"losses must be at most {MAX_AMOUNT_TEXT}, the largest amount riskshare takes"
         raise ScenarioError([Problem((), message)])
     block = given_block(list(losses), index)
-    allocation = allocate(plan, block, trace=True)
+    allocation = allocate(plan, block, trace=True, credit=credit)
     clean_residue(allocation)
     check_allocation(allocation, BALANCE_TOLERANCE)
     assert allocation.traces is not None
@@ -148,20 +172,79 @@ def explain(
                 subject=float(trace.subject[e]),
                 paid=float(allocation.payouts[j, e]),
                 notes=_reason(terms, trace, e),
+                owed=_defaulted_owed(plan, credit, j, trace, e),
             )
             for j, (terms, trace) in enumerate(zip(plan.layers, allocation.traces, strict=True))
         )
+        members = allocation.member_nets
         events.append(
-            ExplainedEvent(float(loss), steps, _party_amounts(plan, names, allocation.nets[:, e]))
+            ExplainedEvent(
+                float(loss),
+                steps,
+                _party_amounts(
+                    plan, names, allocation.nets[:, e], None if members is None else members[:, e]
+                ),
+            )
         )
     layer_totals = {t.name: float(allocation.payouts[j].sum()) for j, t in enumerate(plan.layers)}
-    party_totals = _party_amounts(plan, names, allocation.nets.sum(axis=1))
+    members = allocation.member_nets
+    party_totals = _party_amounts(
+        plan,
+        names,
+        allocation.nets.sum(axis=1),
+        None if members is None else members.sum(axis=1),
+    )
     premiums, costs = _premium_flows(scenario, plan, allocation.reinstated, names, party_totals)
+    given: tuple[str, ...] = ()
+    if credit is not None:
+        flags = credit.flags[:, 0]
+        given = tuple(d.name for d, flag in zip(plan.defaulters, flags, strict=True) if flag)
     result = ExplainResult(
-        scenario, source_name, tuple(events), layer_totals, party_totals, premiums, costs
+        scenario, source_name, tuple(events), layer_totals, party_totals, premiums, costs, given
     )
     check_figures(result.to_dict(), "the waterfall")
     return result
+
+
+def _given_defaults(plan: Plan, names: tuple[str, ...]) -> tuple[Plan, Credit | None]:
+    """The plan, with a default of 0% recovery for each name given without a ``default``
+    of its own, and the credit of a year in which exactly the names given default."""
+    if not names and not plan.has_defaults:
+        return plan, None
+    known = {d.name: d for d in plan.defaulters}
+    added: list[Defaulter] = []
+    for name in names:
+        if name in known:
+            continue
+        party, _, member = name.partition("/")
+        if party not in plan.parties:
+            raise ScenarioError([Problem((), f"--default {name}: no party `{party}`")])
+        i = plan.parties.index(party)
+        k = next(
+            (k for k, m in enumerate(plan.members) if m.consortium == i and m.name == member), -1
+        )
+        if member and k < 0:
+            raise ScenarioError(
+                [Problem((), f"--default {name}: `{party}` has no member `{member}`")]
+            )
+        added.append(Defaulter(name=name, party=i, member=k, probability=1.0, recovery=0.0))
+    plan = replace(plan, defaulters=(*plan.defaulters, *added))
+    flags = np.array([[d.name in names] for d in plan.defaulters], dtype=bool).reshape(-1, 1)
+    return plan, credit_of(plan.defaulters, len(plan.parties), len(plan.members), flags)
+
+
+def _defaulted_owed(
+    plan: Plan, credit: Credit | None, j: int, trace: LayerTrace, e: int
+) -> float | None:
+    """What layer ``j`` owed for event ``e``, where its party or a member defaulted."""
+    if credit is None or trace.owed is None:
+        return None
+    party = plan.layers[j].party
+    defaulted = any(
+        flag and d.party == party
+        for d, flag in zip(plan.defaulters, credit.flags[:, 0], strict=True)
+    )
+    return float(trace.owed[e]) if defaulted else None
 
 
 def _party_columns(plan: Plan) -> list[str]:
@@ -173,16 +256,22 @@ def _party_columns(plan: Plan) -> list[str]:
     return names
 
 
-def _party_amounts(plan: Plan, names: list[str], nets: np.ndarray) -> dict[str, float]:
-    return _with_members(plan, names, {p: float(nets[i]) for i, p in enumerate(plan.parties)})
+def _party_amounts(
+    plan: Plan, names: list[str], nets: np.ndarray, members: np.ndarray | None = None
+) -> dict[str, float]:
+    amounts = {p: float(nets[i]) for i, p in enumerate(plan.parties)}
+    return _with_members(plan, names, amounts, members)
 
 
-def _with_members(plan: Plan, names: list[str], amounts: dict[str, float]) -> dict[str, float]:
-    """Each party's amount and each consortium member's share of its consortium's, in the
-    order of ``names``."""
-    for member in plan.members:
+def _with_members(
+    plan: Plan, names: list[str], amounts: dict[str, float], members: np.ndarray | None = None
+) -> dict[str, float]:
+    """Each party's amount and each consortium member's share of its consortium's (or
+    its own, where members hold their own parts), in the order of ``names``."""
+    for k, member in enumerate(plan.members):
         consortium = plan.parties[member.consortium]
-        amounts[f"{consortium}/{member.name}"] = member.share * amounts[consortium]
+        own = float(members[k]) if members is not None else member.share * amounts[consortium]
+        amounts[f"{consortium}/{member.name}"] = own
     return {name: amounts[name] for name in names}
 
 

@@ -146,9 +146,13 @@ class MemberFigures(JsonMapping):
     figures: SeriesFigures
     share_of_total: float | None
     cost: SeriesFigures | None = None
+    #: Share of years in which the member defaulted (a member with a ``default`` only).
+    prob_default: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         entry = {**self.figures.to_dict(), "share_of_total": self.share_of_total}
+        if self.prob_default is not None:
+            entry["prob_default"] = self.prob_default
         if self.cost is not None:
             entry["cost"] = self.cost.to_dict()
         return entry
@@ -166,6 +170,11 @@ class PartyFigures(JsonMapping):
     budget: Budget | None = None
     cost: SeriesFigures | None = None
     members: Mapping[str, MemberFigures] = field(default_factory=dict)
+    #: Share of years in which the party defaulted (a party with a ``default`` only).
+    prob_default: float | None = None
+    #: Mean annual amount defaulting parties left unpaid on its cessions (where any
+    #: party or member may default).
+    unrecovered: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         entry: dict[str, object] = {"kind": self.kind.value, "label": self.label}
@@ -173,6 +182,10 @@ class PartyFigures(JsonMapping):
         entry["share_of_total"] = self.share_of_total
         if self.budget is not None:
             entry.update(self.budget.to_dict())
+        if self.prob_default is not None:
+            entry["prob_default"] = self.prob_default
+        if self.unrecovered is not None:
+            entry["unrecovered"] = self.unrecovered
         if self.cost is not None:
             entry["cost"] = self.cost.to_dict()
         if self.members:

@@ -280,6 +280,7 @@ def _party_entry(
     budget = None
     if party.budget is not None:
         budget = Budget(party.budget, OverBudget.of(s[outlay_key(plan, i)]))
+    credit = credit_figures(plan, s, i)
     return PartyFigures(
         kind=party.kind,
         label=scenario.party_label(name),
@@ -288,10 +289,12 @@ def _party_entry(
         budget=budget,
         cost=SeriesFigures.of(s[SeriesKey.cost(i)]) if with_costs else None,
         members={
-            member.name: _member_entry(s, k, total_mean, with_costs)
+            member.name: _member_entry(plan, s, k, total_mean, with_costs)
             for k, member in enumerate(plan.members)
             if member.consortium == i
         },
+        prob_default=credit.get("prob_default"),
+        unrecovered=credit.get("unrecovered"),
     )
 
 
@@ -300,9 +303,25 @@ def _with_share(summary: SeriesSummary, total_mean: float) -> tuple[SeriesFigure
     return SeriesFigures.of(summary), share_of(summary.mean, total_mean)
 
 
+def credit_figures(
+    plan: Plan, s: dict[SeriesKey, SeriesSummary], party: int, member: int = -1
+) -> dict[str, float]:
+    """``prob_default`` of a party (or ``member``) with a ``default``, and, where any
+    party may default, a party's ``unrecovered``: the mean annual amount that defaulting
+    parties left unpaid on its cessions."""
+    figures: dict[str, float] = {}
+    for d, defaulter in enumerate(plan.defaulters):
+        if defaulter.member == member and (member >= 0 or defaulter.party == party):
+            figures["prob_default"] = s[SeriesKey.default(d)].mean
+    if plan.has_defaults and member < 0:
+        figures["unrecovered"] = s[SeriesKey.unrecovered(party)].mean
+    return figures
+
+
 def _member_entry(
-    s: dict[SeriesKey, SeriesSummary], k: int, total_mean: float, with_costs: bool
+    plan: Plan, s: dict[SeriesKey, SeriesSummary], k: int, total_mean: float, with_costs: bool
 ) -> MemberFigures:
     figures, share = _with_share(s[SeriesKey.member(k)], total_mean)
     cost = SeriesFigures.of(s[SeriesKey.member_cost(k)]) if with_costs else None
-    return MemberFigures(figures, share, cost)
+    credit = credit_figures(plan, s, plan.members[k].consortium, k)
+    return MemberFigures(figures, share, cost, prob_default=credit.get("prob_default"))
