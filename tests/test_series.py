@@ -20,6 +20,7 @@ from riskshare.engine.series import (
     check_balance,
     exhausted,
     new_summaries,
+    outlay_key,
     series_keys,
 )
 from riskshare.errors import RunError
@@ -83,9 +84,14 @@ def test_a_run_summarises_its_series_in_one_order() -> None:
     ]  # fmt: skip
     summaries = new_summaries(plan, 5, with_costs=True)
     assert list(summaries) == series_keys(plan, with_costs=True)
-    # only a party's own series counts the years above its budget
-    assert summaries[SeriesKey.party(2)].threshold == 20.0
-    assert summaries[SeriesKey.cost(2)].threshold is None
+    # only a party's outlay counts the years above its budget: its cost, where the
+    # scenario has premiums, its net where it has none
+    assert outlay_key(plan, 2) == (SeriesKey.cost(2) if plan.has_premiums else SeriesKey.party(2))
+    outlay, other = outlay_key(plan, 2), SeriesKey.party(2)
+    if outlay == other:
+        other = SeriesKey.cost(2)
+    assert summaries[outlay].threshold == 20.0
+    assert summaries[other].threshold is None
     assert summaries[SeriesKey.party(0)].threshold is None
 
 
