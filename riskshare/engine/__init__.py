@@ -4,10 +4,12 @@ layer, checked and summarised, block by block and on workers.
 The modules, in the one order in which they import one another (each imports only
 modules to its left):
 
-    workers → events → plan → layout → allocation → premiums
+    workers → shocks → events → plan → layout → allocation → premiums
       → series → block → memory → passes → schedule
 
 - ``workers``: the pool of forked worker processes, which knows nothing of risk;
+- ``shocks``: occurrences of several parts (format 1.2 ``hits``), drawn and given up
+  part by part;
 - ``events``: frequency and severity sampling into arrays, block by block;
 - ``plan``: a scenario compiled for the core, names resolved to indices, terms to floats;
 - ``layout``: a block's events in rank-major order, where sums within a year are steps

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from riskshare.engine.events import EventBlock, FloatArray, IntArray
 from riskshare.engine.layout import YearLayout
 from riskshare.engine.plan import LayerTerms, Plan
+from riskshare.engine.shocks import Parts, PartsView
 
 #: Relative size, against the event's loss, below which an amount is floating-point
 #: residue of an amount fully ceded, and counts as zero.
@@ -85,8 +86,11 @@ def allocate(
     """Apply every layer of ``plan`` to the events of ``block``, in the block's order
     (``trace``: with each layer's working, for ``explain``)."""
     layout = YearLayout(block.year, block.n_years)
+    parts = None
+    if block.parts is not None:
+        parts = block.parts.pick(block.parts.starts(len(block)), layout.perm)
     laid = allocate_laid_out(
-        plan, layout, block.loss[layout.perm], block.source[layout.perm], trace=trace
+        plan, layout, block.loss[layout.perm], block.source[layout.perm], trace=trace, parts=parts
     )
     traces = None
     if laid.traces is not None:
@@ -123,7 +127,11 @@ def shared_layers(plan: Plan, base: Plan, computed: int | None = None) -> tuple[
     so far. The parties and the sources' bearers must be the same. ``computed`` is
     how many of ``base``'s layers were allocated (None: all).
     """
-    if plan.parties != base.parties or not np.array_equal(plan.bearer, base.bearer):
+    if (
+        plan.parties != base.parties
+        or not np.array_equal(plan.bearer, base.bearer)
+        or plan.hit_bearers != base.hit_bearers
+    ):
         return (False,) * len(plan.layers)
     limit = len(base.layers) if computed is None else min(computed, len(base.layers))
     changed_layers: set[int] = set()
@@ -166,9 +174,9 @@ def _payout_terms(layer: LayerTerms) -> tuple[object, ...]:
 def _givers(layer: LayerTerms, plan: Plan) -> set[int]:
     """The parties a layer takes its payouts from (see :func:`_give_up`)."""
     if layer.subject == "ground_up":
-        return {int(b) for b in plan.bearer}
+        return {p for source in range(len(plan.sources)) for p in plan.bearers_of(source)}
     if layer.subject == "source":
-        return {int(plan.bearer[layer.subject_index])}
+        return plan.bearers_of(layer.subject_index)
     if layer.subject == "layer":
         return {plan.layers[layer.subject_index].party}
     return {layer.subject_index}
@@ -181,6 +189,7 @@ def allocate_laid_out(
     source: IntArray,
     *,
     trace: bool = False,
+    parts: Parts | None = None,
     layers: int | None = None,
     reuse: LaidOut | None = None,
     shared: tuple[bool, ...] = (),
@@ -192,6 +201,8 @@ def allocate_laid_out(
     payouts are copied, and only moved between the nets as the layer would move them.
     """
     tower = _Tower(plan, layout, loss, source)
+    if parts is not None:
+        tower.with_parts(parts)
     traces: list[LayerTrace] = []
     for j, layer in enumerate(plan.layers[:layers]):
         if reuse is not None and j < len(shared) and shared[j] and not trace:
@@ -227,6 +238,13 @@ class _Tower:
         self.limit_hit = np.zeros((n_layers, n_present), dtype=bool)
         self.work = _Buffers(n)
         self.residue: FloatArray | None = None  # RESIDUE × each event's loss, once needed
+        self.parts: PartsView | None = None  # format 1.2: events of several parts
+
+    def with_parts(self, parts: Parts) -> None:
+        """Events of several parts (format 1.2): each bearer first holds its parts, and
+        a ``ground_up`` or ``ground_up:SOURCE`` subject is given up part by part."""
+        self.parts = PartsView(parts.resolved(self.plan.bearer), self.loss, len(self.plan.parties))
+        self.nets = self.parts.first_nets()
 
     def copy(self, j: int, layer: LayerTerms, reuse: LaidOut) -> None:
         """Layer ``j`` as another plan's allocation of the same events has it."""
@@ -254,6 +272,8 @@ class _Tower:
         """The amount the layer applies to, event by event."""
         if layer.subject == "net" and self.residue is None:
             self.residue = np.multiply(self.loss, RESIDUE)
+        if self.parts is not None and layer.subject == "source":
+            return self.parts.source(layer.subject_index)[0]
         return _subject(
             layer, self.loss, self.source, self.payouts, self.nets, self.work, self.residue
         )
@@ -303,6 +323,12 @@ class _Tower:
     def pay(self, layer: LayerTerms, payout: FloatArray) -> None:
         """Add ``payout`` to the layer's party and take it from its subject's owner."""
         self.nets[layer.party] += payout
+        if self.parts is not None and layer.subject == "ground_up":
+            self.parts.ground_up().give_up(self.nets, payout)
+            return
+        if self.parts is not None and layer.subject == "source":
+            self.parts.source(layer.subject_index)[1].give_up(self.nets, payout)
+            return
         _give_up(layer, self.plan, payout, self.nets, self.bearer, self.single_bearer, self.columns)
 
     def laid_out(self, traces: tuple[LayerTrace, ...] | None) -> LaidOut:

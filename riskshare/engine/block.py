@@ -52,6 +52,7 @@ from riskshare.engine.series import (
     new_summaries,
     threshold,
 )
+from riskshare.engine.shocks import Parts
 from riskshare.stats.summary import SeriesSummary
 
 
@@ -168,6 +169,7 @@ def _allocate_part(
             chunk.layout,
             chunk.loss,
             chunk.source,
+            parts=chunk.parts,
             layers=job.layers,
             reuse=reuse[0][number] if reuse is not None else None,
             shared=reuse[1] if reuse is not None else (),
@@ -223,6 +225,7 @@ class _Chunk:
     loss: FloatArray
     source: IntArray
     offset: int
+    parts: Parts | None = None  # format 1.2: the events' parts, in the layout's order
 
 
 class _BlockEvents:
@@ -234,6 +237,8 @@ class _BlockEvents:
         if plan.table is not None and plan.table_sources is not None:
             self.table = table_block(plan.table, plan.table_sources, first_year, n_years)
             self.n = len(self.table)
+            if self.table.parts is not None:
+                self.table_starts = self.table.parts.starts(self.n)
         else:
             self.draws = draw_block(list(plan.samplers), seed, index, n_years)
             self.n = len(self.draws.loss)
@@ -249,8 +254,15 @@ class _BlockEvents:
             first, last = (int(i) for i in np.searchsorted(year, [start, stop]))
             layout = YearLayout(year[first:last] - start, stop - start)
             picked = layout.perm + first
+            table_parts = self.table.parts
             return _Chunk(
-                start, stop, layout, self.table.loss[picked], self.table.source[picked], first
+                start,
+                stop,
+                layout,
+                self.table.loss[picked],
+                self.table.source[picked],
+                first,
+                table_parts.pick(self.table_starts, picked) if table_parts is not None else None,
             )
         layout = YearLayout(None, stop - start, self.draws.counts[start:stop])
         drawn = self.draws.chunk_order(start, stop)[layout.perm]
@@ -261,6 +273,7 @@ class _BlockEvents:
             self.draws.loss[drawn],
             self.draws.source[drawn],
             int(self.before[start]),
+            self.draws.pick_parts(drawn),
         )
 
 

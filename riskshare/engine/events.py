@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from riskshare.engine.shocks import HitSampler, Parts, draw_hits
 from riskshare.model.distributions import CountSampler, LossSampler
 from riskshare.model.scenario import EventTable
 
@@ -36,6 +37,7 @@ class EventBlock:
     year: IntArray
     source: IntArray
     loss: FloatArray
+    parts: Parts | None = None  # format 1.2: the occurrences' parts, where some have several
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -49,7 +51,8 @@ class SourceSampler:
     """A source's samplers, as its forms declare them (:mod:`riskshare.model.distributions`)."""
 
     frequency: CountSampler
-    severity: LossSampler
+    severity: LossSampler | None
+    hits: tuple[HitSampler, ...] | None = None  # format 1.2: in place of ``severity``
 
 
 def block_spans(years: int, block_years: int = BLOCK_YEARS) -> list[tuple[int, int]]:
@@ -78,10 +81,18 @@ class Draws:
     source: IntArray
     loss: FloatArray
     key: FloatArray
+    parts: Parts | None = None  # by draw, where some source has hits
+    part_starts: IntArray | None = None  # each draw's first part
 
     def time_order(self) -> npt.NDArray[np.intp]:
         """The draws' indices in the order the events are applied (stable on ties)."""
         return np.argsort(self.key, kind="stable")
+
+    def pick_parts(self, drawn: npt.NDArray[np.intp]) -> Parts | None:
+        """The parts of the draws ``drawn``, renumbered to their positions in it."""
+        if self.parts is None or self.part_starts is None:
+            return None
+        return self.parts.pick(self.part_starts, drawn)
 
     def chunk_order(self, start: int, stop: int) -> npt.NDArray[np.intp]:
         """The indices of the draws of years ``start`` to ``stop`` in the order applied.
@@ -107,6 +118,8 @@ def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: in
     keys: list[FloatArray] = []
     every_year = np.arange(n_years, dtype=np.int64)
     drawn = 0
+    with_hits = any(sampler.hits is not None for sampler in samplers)
+    parts: list[Parts] = []
     for index, sampler in enumerate(samplers):
         source_counts = sampler.frequency(rng, n_years)
         counts += source_counts
@@ -115,7 +128,16 @@ def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: in
         total = int(source_counts.sum())
         drawn += total
         year = np.repeat(every_year, source_counts)
-        losses.append(sampler.severity(rng, total))
+        if sampler.hits is not None:
+            loss, hit_parts = draw_hits(rng, sampler.hits, index, total, drawn - total)
+            losses.append(loss)
+            parts.append(hit_parts)
+        else:
+            assert sampler.severity is not None
+            losses.append(sampler.severity(rng, total))
+            if with_hits:
+                source_of = np.full(total, index, dtype=np.int64)
+                parts.append(Parts.single(losses[-1], source_of, drawn - total))
         keys.append(np.add(year, rng.random(total)))
         years.append(year)
         sources.append(np.full(total, index, dtype=np.int64))
@@ -123,6 +145,7 @@ def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: in
         empty = np.zeros(0)
         none = empty.astype(np.int64)
         return Draws(n_years, counts, offsets, none, none, empty, empty)
+    all_parts = Parts.concat(parts) if with_hits else None
     return Draws(
         n_years=n_years,
         counts=counts,
@@ -131,6 +154,8 @@ def draw_block(samplers: list[SourceSampler], seed: int, block: int, n_years: in
         source=np.concatenate(sources),
         loss=np.concatenate(losses),
         key=np.concatenate(keys),
+        parts=all_parts,
+        part_starts=all_parts.starts(drawn) if all_parts is not None else None,
     )
 
 
@@ -146,6 +171,7 @@ def simulate_block(
         year=draws.year[order],
         source=draws.source[order],
         loss=draws.loss[order],
+        parts=draws.pick_parts(order),
     )
 
 

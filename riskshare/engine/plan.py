@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from riskshare.engine.events import IntArray, SourceSampler
+from riskshare.engine.shocks import HitSampler
 from riskshare.errors import Problem, ScenarioError
 from riskshare.model.checks import subject_owner
 from riskshare.model.scenario import (
@@ -77,6 +78,20 @@ class Plan:
     table: EventTable | None
     table_sources: IntArray | None  # each events_file row's source index
     budgets: tuple[float | None, ...]
+    #: format 1.2: the bearers of each source with ``hits`` (source index → party indices)
+    hit_bearers: tuple[tuple[int, tuple[int, ...]], ...] = ()
+
+    @property
+    def has_parts(self) -> bool:
+        """Whether an event may have several parts (hits, or grouped rows of a file)."""
+        return bool(self.hit_bearers) or (self.table is not None and self.table.event is not None)
+
+    def bearers_of(self, source: int) -> set[int]:
+        """The parties that first bear a source's losses."""
+        for index, bearers in self.hit_bearers:
+            if index == source:
+                return set(bearers)
+        return {int(self.bearer[source])}
 
     @property
     def has_premiums(self) -> bool:
@@ -129,7 +144,20 @@ def compile_plan(scenario: Scenario) -> Plan:
     )
     table = scenario.event_table
     samplers = tuple(
-        SourceSampler(s.frequency.sampler(), s.severity.sampler()) for s in scenario.events or []
+        SourceSampler(s.frequency.sampler(), s.severity.sampler())
+        if s.severity is not None
+        else SourceSampler(
+            s.frequency.sampler(),
+            None,
+            tuple(
+                HitSampler(party_index[h.bearer], h.probability, h.sampler()) for h in s.hits or ()
+            ),
+        )
+        for s in scenario.events or []
+    )
+    hit_bearers = tuple(
+        (source_index[name], tuple(party_index[b] for b in bearers))
+        for name, bearers in scenario.source_hit_bearers().items()
     )
     return Plan(
         parties=parties,
@@ -142,6 +170,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         table=table,
         table_sources=_table_sources(table, source_index) if table is not None else None,
         budgets=tuple(p.budget for p in scenario.parties.values()),
+        hit_bearers=hit_bearers,
     )
 
 

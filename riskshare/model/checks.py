@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from riskshare.errors import Loc, Problem
 from riskshare.model.amounts import format_amount, format_share
 from riskshare.model.scenario import Layer, Scenario, parse_subject
+from riskshare.model.shocks import shock_problems
 
 _TOLERANCE = 1e-9
 RESERVED_LAYER_NAMES = ("ground_up",)
@@ -21,7 +22,7 @@ RESERVED_LAYER_NAMES = ("ground_up",)
 def check_scenario(scenario: Scenario) -> list[Problem]:
     """Every cross-field problem of ``scenario``, errors and warnings, in file order."""
     problems: list[Problem] = []
-    for rule in (_sources, _residual, _layers, _premiums, _net_order, _slices):
+    for rule in (_sources, shock_problems, _residual, _layers, _premiums, _net_order, _slices):
         problems.extend(rule(scenario))
     return problems
 
@@ -34,9 +35,16 @@ def subject_owner(scenario: Scenario, layer: Layer) -> set[str]:
     if kind == "net":
         return {name} if name is not None else set()
     bearers = _bearers(scenario)
+    hit_bearers = scenario.source_hit_bearers()
     if kind == "source":
+        if name in hit_bearers:
+            return set(hit_bearers[name])
         bearer = bearers.get(name or "")
         return {bearer} if bearer is not None else set()
+    if hit_bearers:
+        return {p for ps in hit_bearers.values() for p in ps} | {
+            b for source, b in bearers.items() if b is not None and source not in hit_bearers
+        }
     if not bearers:  # no source at all: a ground_up loss would be the residual party's
         residual = scenario.residual_party()
         return {residual} if residual is not None else set()
@@ -99,7 +107,8 @@ def _residual(scenario: Scenario) -> Iterator[Problem]:
         if scenario.residual not in scenario.parties:
             yield _unknown_party(("residual",), scenario.residual, scenario)
         return
-    needed = any(b is None for b in scenario.source_bearers().values())
+    hits = scenario.source_hit_bearers()
+    needed = any(b is None for s, b in scenario.source_bearers().items() if s not in hits)
     if not needed or scenario.residual_party() is not None:
         return
     enterprises = scenario.enterprises()

@@ -21,15 +21,21 @@ from pydantic_core import PydanticCustomError
 
 from riskshare.model.distributions import Frequency, Severity
 from riskshare.model.fields import Amount, Count, Limit, Model, Name, OneOf, Rate, Share
+from riskshare.model.shocks import Hits
 
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 
 
 class EventSource(Model):
     name: Name
     frequency: Frequency
-    severity: Severity
+    severity: Severity | None = None
     bearer: Name | None = None
+    hits: Hits | None = None  # format 1.2: in place of severity and bearer
+
+    def hit_bearers(self) -> list[str]:
+        """The bearers of the source's hits, in the order written (none without hits)."""
+        return [hit.bearer for hit in self.hits or []]
 
 
 class SourceSpec(Model):
@@ -139,6 +145,7 @@ class EventTable:
     loss: npt.NDArray[np.float64]
     source: tuple[str, ...]
     time: npt.NDArray[np.float64] | None = None
+    event: tuple[str, ...] | None = None  # format 1.2: rows of one occurrence share a name
 
     @property
     def years(self) -> int:
@@ -195,6 +202,17 @@ class Scenario(Model):
         if self._event_table is not None:
             names |= set(self._event_table.source)
         return {name: (specs[name].bearer if name in specs else None) for name in sorted(names)}
+
+    def source_hit_bearers(self) -> dict[str, list[str]]:
+        """Source name → the bearers of its hits (format 1.2), for the sources with hits."""
+        return {s.name: s.hit_bearers() for s in self.events or [] if s.hits is not None}
+
+    def has_hits(self) -> bool:
+        """Whether an occurrence may strike several bearers (``hits``, or an ``event``
+        column grouping rows of an events file)."""
+        table = self._event_table
+        grouped = table is not None and table.event is not None
+        return grouped or any(s.hits is not None for s in self.events or [])
 
     def residual_party(self) -> str | None:
         """The residual party: as written, or the only enterprise (None if undecided)."""

@@ -1,0 +1,194 @@
+"""Common shocks (format 1.2): occurrences made of several parts, each borne by its bearer.
+
+An occurrence of a source with ``hits`` strikes several bearers at once; so do the rows
+of an ``events_file`` that share an ``event``. The engine keeps its events as before,
+one loss (the occurrence's total) and one source each, and beside them the occurrences'
+*parts*: flat arrays of each part's event, bearer, source and loss, sorted by event.
+An ordinary event is one part. Everything that needs the parts (the bearers' first
+holdings, a ``ground_up`` or ``ground_up:SOURCE`` subject, the give-up of what a layer
+pays from it) is a ``bincount`` or a fancy-indexed step over the parts, so a run costs
+per part what it costs per event today. Without hits there are no parts, and the
+engine takes its ordinary path, to the bit.
+
+Imports only numpy and riskshare.model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from riskshare.model.distributions import LossSampler
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class HitSampler:
+    """One hit of a source: its bearer (a party index), probability and loss sampler."""
+
+    bearer: int
+    probability: float
+    severity: LossSampler
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The parts of some occurrences, sorted by ``event`` (hits in the order written).
+
+    ``bearer`` is a party index, or -1 for the bearer of the part's source (an ordinary
+    event's one part).
+    """
+
+    event: IntArray
+    bearer: IntArray
+    source: IntArray
+    loss: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    @staticmethod
+    def empty() -> Parts:
+        none = np.zeros(0, dtype=np.int64)
+        return Parts(none, none, none, np.zeros(0))
+
+    @staticmethod
+    def single(loss: FloatArray, source: IntArray, first: int = 0) -> Parts:
+        """One part for each of ordinary events ``first`` … ``first + len(loss) - 1``."""
+        event = np.arange(first, first + len(loss), dtype=np.int64)
+        return Parts(event, np.full(len(loss), -1, dtype=np.int64), source, loss)
+
+    @staticmethod
+    def concat(pieces: list[Parts]) -> Parts:
+        if not pieces:
+            return Parts.empty()
+        return Parts(
+            *(
+                np.concatenate([getattr(p, name) for p in pieces])
+                for name in ("event", "bearer", "source", "loss")
+            )
+        )
+
+    def starts(self, n_events: int) -> IntArray:
+        """The index of each event's first part, and the number of parts at the end."""
+        counts = np.bincount(self.event, minlength=n_events)
+        out = np.zeros(n_events + 1, dtype=np.int64)
+        np.cumsum(counts, out=out[1:])
+        return out
+
+    def pick(self, starts: IntArray, events: npt.NDArray[np.intp]) -> Parts:
+        """The parts of ``events`` (indices into the events these parts belong to), each
+        renumbered to its position in ``events``; in that order."""
+        first = starts[events]
+        counts = starts[np.asarray(events) + 1] - first
+        total = int(counts.sum())
+        position = np.repeat(np.arange(len(events), dtype=np.int64), counts)
+        begin = np.cumsum(counts) - counts
+        index = np.repeat(first - begin, counts) + np.arange(total)
+        return Parts(position, self.bearer[index], self.source[index], self.loss[index])
+
+    def resolved(self, source_bearer: IntArray) -> Parts:
+        """The parts with each ordinary part's bearer set to its source's."""
+        bearer = np.where(self.bearer >= 0, self.bearer, source_bearer[self.source])
+        return Parts(self.event, bearer, self.source, self.loss)
+
+    def shared_events(self) -> int:
+        """How many events struck more than one bearer (with a loss above zero)."""
+        hit = self.loss > 0
+        if not hit.any():
+            return 0
+        n_parties = int(self.bearer.max()) + 1
+        pairs = np.unique(self.event[hit] * n_parties + self.bearer[hit])
+        per_event = np.bincount(pairs // n_parties)
+        return int(np.count_nonzero(per_event > 1))
+
+
+def draw_hits(
+    rng: np.random.Generator, hits: tuple[HitSampler, ...], source: int, total: int, first: int
+) -> tuple[FloatArray, Parts]:
+    """The losses and parts of ``total`` occurrences of a source with ``hits``, numbered
+    from ``first``: for each hit as written, whether it happens at each occurrence (drawn
+    only when its probability is below 100%), then the losses of the hits that happen."""
+    loss = np.zeros(total)
+    owners: list[IntArray] = []
+    bearers: list[IntArray] = []
+    amounts: list[FloatArray] = []
+    for hit in hits:
+        if hit.probability < 1.0:
+            struck = np.flatnonzero(rng.random(total) < hit.probability)
+        else:
+            struck = np.arange(total)
+        amount = hit.severity(rng, len(struck))
+        loss[struck] += amount
+        owners.append(struck.astype(np.int64))
+        bearers.append(np.full(len(struck), hit.bearer, dtype=np.int64))
+        amounts.append(amount)
+    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    order = np.argsort(owner, kind="stable")  # by occurrence, hits in the order written
+    event = owner[order] + first
+    parts = Parts(
+        event,
+        np.concatenate(bearers)[order],
+        np.full(len(event), source, dtype=np.int64),
+        np.concatenate(amounts)[order],
+    )
+    return loss, parts
+
+
+class Holdings:
+    """Who holds a subject of several parts, event by event: each (bearer, event) pair
+    once, with its fraction of the subject, so that a payout p is given up as
+    p × fraction by each bearer in one fancy-indexed step."""
+
+    def __init__(self, parts: Parts, subject: FloatArray, n_parties: int) -> None:
+        key = parts.event * n_parties + parts.bearer
+        pairs, inverse = np.unique(key, return_inverse=True)
+        amount = np.bincount(inverse.reshape(-1), weights=parts.loss, minlength=len(pairs))
+        self.event = pairs // n_parties
+        self.bearer = pairs % n_parties
+        whole = subject[self.event]
+        self.fraction = np.divide(amount, whole, out=np.zeros(len(pairs)), where=whole > 0)
+
+    def give_up(self, nets: FloatArray, payout: FloatArray) -> None:
+        """Take ``payout`` from the holders, each in proportion to what it holds."""
+        nets[self.bearer, self.event] -= payout[self.event] * self.fraction
+
+
+class PartsView:
+    """A block's parts in the allocation's event order, with the subjects and holdings
+    the layers ask for, each worked out once."""
+
+    def __init__(self, parts: Parts, loss: FloatArray, n_parties: int) -> None:
+        self.parts, self.loss, self.n_parties = parts, loss, n_parties
+        self._ground_up: Holdings | None = None
+        self._sources: dict[int, tuple[FloatArray, Holdings]] = {}
+
+    def first_nets(self) -> FloatArray:
+        """Each party's holding of each event before any layer: its parts."""
+        n = len(self.loss)
+        flat = self.parts.bearer * n + self.parts.event
+        size = self.n_parties * n
+        nets = np.bincount(flat, weights=self.parts.loss, minlength=size).astype(np.float64)
+        return nets.reshape(self.n_parties, n)
+
+    def ground_up(self) -> Holdings:
+        if self._ground_up is None:
+            self._ground_up = Holdings(self.parts, self.loss, self.n_parties)
+        return self._ground_up
+
+    def source(self, index: int) -> tuple[FloatArray, Holdings]:
+        """A ``ground_up:SOURCE`` subject (the event's parts from that source) and its
+        holdings."""
+        if index not in self._sources:
+            mask = self.parts.source == index
+            p = self.parts
+            picked = Parts(p.event[mask], p.bearer[mask], p.source[mask], p.loss[mask])
+            subject: FloatArray = np.bincount(
+                picked.event, weights=picked.loss, minlength=len(self.loss)
+            ).astype(np.float64, copy=False)
+            self._sources[index] = (subject, Holdings(picked, subject, self.n_parties))
+        return self._sources[index]
