@@ -28,11 +28,13 @@ RESIDUE = 1e-12
 
 @dataclass(frozen=True)
 class Event:
-    """One event: its year (1-based), its source's name and its ground-up loss."""
+    """One event: its year (1-based), its source's name and its ground-up loss; with
+    several parts (format 1.2), each part's source, bearer and loss (the loss their sum)."""
 
     year: int
     source: str
     loss: float
+    parts: tuple[tuple[str, str, float], ...] | None = None
 
 
 @dataclass
@@ -133,7 +135,53 @@ def table_events(scenario: Scenario) -> list[Event]:
         rows.sort(key=lambda r: (int(table.year[r]), times[r]))
     else:
         rows.sort(key=lambda r: int(table.year[r]))
+    if table.event is not None:
+        return grouped_events(scenario, rows)
     return [Event(int(table.year[r]), table.source[r], float(table.loss[r])) for r in rows]
+
+
+def grouped_events(scenario: Scenario, rows: list[int]) -> list[Event]:
+    """Format 1.2: rows with the same year and the same non-empty ``event`` are one
+    occurrence, at its first row's (in file order) time and place; its parts are its
+    rows in file order, each borne by its source's bearer."""
+    table = scenario.event_table
+    assert table is not None and table.event is not None
+    owner = bearers(scenario)
+    groups: dict[tuple[int, str], list[int]] = {}
+    for r in range(len(table.loss)):  # file order
+        name = table.event[r]
+        key = (int(table.year[r]), name) if name else (-1, str(r))
+        groups.setdefault(key, []).append(r)
+    out = []
+    for r in rows:
+        name = table.event[r]
+        members = groups[(int(table.year[r]), name) if name else (-1, str(r))]
+        if members[0] != r:
+            continue  # not the occurrence's first row
+        parts = tuple(
+            (table.source[m], owner[table.source[m]], float(table.loss[m])) for m in members
+        )
+        loss = 0.0
+        for part in parts:
+            loss += part[2]
+        out.append(Event(int(table.year[r]), table.source[r], loss, parts))
+    return out
+
+
+def parts_of(event: Event, owner_of_source: dict[str, str]) -> tuple[tuple[str, str, float], ...]:
+    """An event's parts: as given, or one part borne by its source's bearer."""
+    if event.parts is not None:
+        return event.parts
+    return ((event.source, owner_of_source[event.source], event.loss),)
+
+
+def holders(parts: tuple[tuple[str, str, float], ...], source: str | None) -> dict[str, float]:
+    """Who holds how much of a subject made of ``parts`` (of one ``source``, or all)."""
+    held: dict[str, float] = {}
+    for part_source, bearer, loss in parts:
+        if source is None or part_source == source:
+            held[bearer] = held.get(bearer, 0.0) + loss
+    return held
 
 
 # --- the allocation, event by event ------------------------------------------------
@@ -155,26 +203,31 @@ def allocate(scenario: Scenario, years: int, events: list[Event]) -> Ledger:
         reached = [False] * len(layers)
         for event in by_year.get(year, []):
             net = dict.fromkeys(parties, 0.0)
-            bearer = owner_of_source[event.source]
-            net[bearer] = event.loss
+            parts = parts_of(event, owner_of_source)
+            for _, part_bearer, part_loss in parts:
+                net[part_bearer] += part_loss
             paid: dict[str, float] = {}
             payouts: list[float] = []
             reinstated: list[float] = []
             for j, layer in enumerate(layers):
                 kind, name = split_subject(layer.from_)
+                # the owners of the subject, and what each holds of it
                 if kind == "ground_up":
-                    subject, owner = event.loss, bearer
+                    subject, owners = event.loss, holders(parts, None)
                 elif kind == "source":
-                    subject = event.loss if event.source == name else 0.0
-                    owner = bearer
+                    owners = holders(parts, name)
+                    subject = 0.0
+                    for held in owners.values():
+                        subject += held
                 elif kind == "layer":
-                    subject, owner = paid[name or ""], scenario.layer(name or "").party
+                    subject = paid[name or ""]
+                    owners = {scenario.layer(name or "").party: subject}
                 else:
                     # the party's net, floored at 0; a net within the residue of an
                     # amount fully ceded counts as nothing to take (the residue rule)
                     held = net[name or ""]
                     subject = held if held > RESIDUE * event.loss else 0.0
-                    owner = name or ""
+                    owners = {name or "": subject}
 
                 # 1. occurrence
                 occurrence = min(max(subject - layer.attachment, 0.0), layer.limit)
@@ -206,7 +259,12 @@ def allocate(scenario: Scenario, years: int, events: list[Event]) -> Ledger:
                 paid[layer.name] = payout
                 payouts.append(payout)
                 net[layer.party] += payout
-                net[owner] -= payout
+                # each owner gives up in proportion to what it holds of the subject
+                for owner, held in owners.items():
+                    if len(owners) == 1:
+                        net[owner] -= payout
+                    elif subject > 0:
+                        net[owner] -= payout * held / subject
 
             raw = [net[p] for p in parties]
             cleaned = [0.0 if abs(v) <= RESIDUE * event.loss else v for v in raw]

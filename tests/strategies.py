@@ -144,8 +144,11 @@ def layer(
 
 
 @st.composite
-def event_table(draw: st.DrawFn, sources: list[str], max_years: int = 30) -> tuple[EventTable, int]:
-    """Events in years 1..N: round losses, zeros, ties, several per year and source."""
+def event_table(
+    draw: st.DrawFn, sources: list[str], max_years: int = 30, grouped: bool = False
+) -> tuple[EventTable, int]:
+    """Events in years 1..N: round losses, zeros, ties, several per year and source;
+    ``grouped``: with an ``event`` column, rows of one occurrence (format 1.2)."""
     years = draw(st.integers(1, max_years))
     rows = draw(
         st.lists(
@@ -162,11 +165,19 @@ def event_table(draw: st.DrawFn, sources: list[str], max_years: int = 30) -> tup
         rows += [(long_year, draw(st.sampled_from(sources)), loss) for loss in losses]
     with_time = draw(st.booleans())
     times = [draw(st.sampled_from((0.1, 0.25, 0.5, 0.5, 0.9))) for _ in rows] if with_time else None
+    names = [draw(st.sampled_from(("", "e1", "e1", "e2"))) for _ in rows] if grouped else None
+    if names is not None and times is not None:  # an occurrence's rows share its time
+        first: dict[tuple[int, str], float] = {}
+        times = [
+            first.setdefault((r[0], name), t) if name else t
+            for r, name, t in zip(rows, names, times, strict=True)
+        ]
     table = EventTable(
         year=np.array([r[0] for r in rows], dtype=np.int64),
         loss=np.array([r[2] for r in rows], dtype=np.float64),
         source=tuple(r[1] for r in rows),
         time=np.array(times, dtype=np.float64) if times is not None else None,
+        event=tuple(names) if names is not None else None,
     )
     run_years = years + draw(st.sampled_from((0, 0, 0, 2)))
     return table, run_years
@@ -246,10 +257,12 @@ def scenario_data(
 
 @st.composite
 def cases(draw: st.DrawFn, **options: Any) -> Case:
-    """A valid scenario with a deterministic event table attached."""
+    """A valid scenario with a deterministic event table attached (``grouped``: with
+    rows of one occurrence)."""
+    grouped = options.pop("grouped", False)
     data = draw(scenario_data(**options))
     sources = sorted(data["sources"])
-    table, years = draw(event_table(sources))
+    table, years = draw(event_table(sources, grouped=grouped))
     data = {**data, "simulation": {"years": years, "seed": 0}}
     scenario = build(data, table)
     problems = errors(scenario)

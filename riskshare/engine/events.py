@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from riskshare.engine.shocks import HitSampler, Parts, draw_hits
+from riskshare.engine.shocks import HitSampler, Parts, draw_hits, grouped_rows, row_leaders
 from riskshare.model.distributions import CountSampler, LossSampler
 from riskshare.model.scenario import EventTable
 
@@ -185,12 +185,26 @@ def table_block(
     """
     year0 = table.year - 1 - first_year
     inside = np.flatnonzero((year0 >= 0) & (year0 < n_years))
+    if table.event is not None:  # format 1.2: rows of one occurrence
+        leaders = row_leaders(table.year, table.event)
+        rows = inside
+        inside = inside[leaders[inside] == inside]
     year = year0[inside]
     if table.time is not None:
         order = np.lexsort((table.time[inside], year))
     else:
         order = np.argsort(year, kind="stable")
     picked = inside[order]
+    if table.event is not None:
+        loss, parts = grouped_rows(leaders, rows, picked, source_codes, table.loss)
+        return EventBlock(
+            first_year=first_year,
+            n_years=n_years,
+            year=year[order].astype(np.int64),
+            source=source_codes[picked],
+            loss=loss,
+            parts=parts,
+        )
     return EventBlock(
         first_year=first_year,
         n_years=n_years,

@@ -192,3 +192,37 @@ class PartsView:
             ).astype(np.float64, copy=False)
             self._sources[index] = (subject, Holdings(picked, subject, self.n_parties))
         return self._sources[index]
+
+
+def row_leaders(year: IntArray, event: tuple[str, ...]) -> IntArray:
+    """For each row of an events file, the first row of its occurrence (the rows with the
+    same year and the same non-empty ``event``; a row with an empty one is its own)."""
+    leaders = np.arange(len(year), dtype=np.int64)
+    names, codes = np.unique(np.asarray(event, dtype=object), return_inverse=True)
+    codes = codes.reshape(-1).astype(np.int64)
+    grouped = np.flatnonzero(np.asarray(event, dtype=object) != "")
+    if len(grouped):
+        key = year[grouped].astype(np.int64) * len(names) + codes[grouped]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        leaders[grouped] = grouped[first[inverse.reshape(-1)]]
+    return leaders
+
+
+def grouped_rows(
+    leaders: IntArray,
+    inside: IntArray,
+    ordered_leaders: IntArray,
+    source: IntArray,
+    loss: FloatArray,
+) -> tuple[FloatArray, Parts]:
+    """The occurrences ``ordered_leaders`` (their first rows, in the order applied) of the
+    rows ``inside`` (in file order): each occurrence's loss, the sum of its rows, and
+    its parts, one a row."""
+    position = np.full(len(leaders), -1, dtype=np.int64)
+    position[ordered_leaders] = np.arange(len(ordered_leaders))
+    event = position[leaders[inside]]
+    order = np.argsort(event, kind="stable")  # by occurrence, rows in file order
+    rows = inside[order]
+    parts = Parts(event[order], np.full(len(rows), -1, dtype=np.int64), source[rows], loss[rows])
+    total = np.bincount(parts.event, weights=parts.loss, minlength=len(ordered_leaders))
+    return total.astype(np.float64), parts

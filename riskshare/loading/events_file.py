@@ -15,12 +15,13 @@ from riskshare.errors import Problem
 from riskshare.loading.messages import did_you_mean
 from riskshare.model.amounts import parse_amount
 from riskshare.model.scenario import EventTable
+from riskshare.model.shocks import occurrence_problems
 
 T = TypeVar("T")
 
 _REQUIRED_COLUMNS = ("year", "loss")
-_COLUMNS = (*_REQUIRED_COLUMNS, "source", "time")
-_HEADER = "year,loss (and optionally source and time)"
+_COLUMNS = (*_REQUIRED_COLUMNS, "source", "time", "event")
+_HEADER = "year,loss (and optionally source, time and event)"
 _MAX_YEAR = 10**9  # far beyond any simulation; keeps years within int64 and memory
 
 
@@ -61,6 +62,7 @@ def _events(
     if problems:
         return None, problems
     columns: dict[str, list[Any]] = {name: [] for name in header}
+    lines: list[int] = []
     for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
@@ -75,6 +77,7 @@ def _events(
             except ValueError as error:
                 problems.append(Problem((name,), str(error), file=display, line=line))
         if len(values) == len(header):
+            lines.append(line)
             for name, value in values.items():
                 columns[name].append(value)
     if not columns["year"] and not problems:
@@ -84,7 +87,12 @@ def _events(
         loss=np.array(columns["loss"], dtype=np.float64),
         source=tuple(columns.get("source", [""] * len(columns["year"]))),
         time=np.array(columns["time"], dtype=np.float64) if "time" in columns else None,
+        event=tuple(columns["event"]) if "event" in columns else None,
     )
+    problems += [
+        Problem(("time",), message, file=display, line=lines[row])
+        for row, message in occurrence_problems(table)
+    ]
     return table, problems
 
 
@@ -140,4 +148,5 @@ _CELLS: dict[str, Callable[[str], Any]] = {
     "loss": parse_amount,
     "source": _source,
     "time": _time,
+    "event": str,  # format 1.2: rows of one occurrence; empty: an occurrence of its own
 }

@@ -9,7 +9,7 @@ draws them; here is only what a hit is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
@@ -21,7 +21,7 @@ from riskshare.model.distributions import LossArray, LossSampler, Severity
 from riskshare.model.fields import Amount, Model, Name, Probability
 
 if TYPE_CHECKING:
-    from riskshare.model.scenario import Scenario
+    from riskshare.model.scenario import EventTable, Scenario
 
 
 class Hit(Model):
@@ -90,3 +90,30 @@ def shock_problems(scenario: Scenario) -> Iterator[Problem]:
                     (*loc, "hits", j, "bearer"),
                     f"unknown party `{hit.bearer}` (parties: {known})",
                 )
+
+
+def occurrence_leaders(year: Sequence[int], event: Sequence[str]) -> list[int]:
+    """For each row of an events file, the first row of its occurrence: the rows with
+    the same year and the same non-empty ``event`` are one occurrence; a row with an
+    empty ``event`` is an occurrence of its own."""
+    first: dict[tuple[int, str], int] = {}
+    leaders = []
+    for row, (y, name) in enumerate(zip(year, event, strict=True)):
+        leaders.append(first.setdefault((int(y), name), row) if name else row)
+    return leaders
+
+
+def occurrence_problems(table: EventTable) -> Iterator[tuple[int, str]]:
+    """(row, message) for each row of an occurrence whose time is not its first row's."""
+    if table.event is None or table.time is None:
+        return
+    leaders = occurrence_leaders(table.year.tolist(), table.event)
+    for row, leader in enumerate(leaders):
+        if table.time[row] != table.time[leader]:
+            yield (
+                row,
+                f"rows of one occurrence (year {int(table.year[row])}, event "
+                f"`{table.event[row]}`) must have the same time: this row has "
+                f"{float(table.time[row]):g}, the occurrence's first row "
+                f"{float(table.time[leader]):g}",
+            )
