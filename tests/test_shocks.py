@@ -168,3 +168,86 @@ def test_hits_keep_the_balance_and_no_net_is_negative(scenario: Scenario, seed: 
     assert np.all(np.abs(allocation.nets.sum(axis=0) - loss) <= 1e-9 * scale)
     assert np.all(allocation.nets >= -1e-9 * scale)
     assert np.all(allocation.payouts >= 0)
+
+
+# --- Monte Carlo against the closed forms of docs/common-shocks.md ------------------------
+
+#: λ of each bearer's own source (fixed 10M losses) and μ of the field-wide shock.
+OWN_RATE, SHOCK_RATE = 0.1, 0.05
+#: Each hit of the shock: probability, E[Y], E[Y²] (a: fixed 10M; b: uniform 5M–15M at
+#: 60%; c: fixed 10M capped at 8M).
+HITS = {"a": (1.0, 10.0, 100.0), "b": (0.6, 10.0, 100.0 + 100.0 / 12), "c": (1.0, 8.0, 64.0)}
+
+
+def shock_scenario(correlated: bool) -> Scenario:
+    hits: list[dict[str, Any]] = [
+        {"bearer": "a", "severity": {"fixed": 10}},
+        {"bearer": "b", "probability": 0.6, "severity": {"uniform": {"low": 5, "high": 15}}},
+        {"bearer": "c", "severity": {"fixed": 10}, "cap": 8},
+    ]
+    own = [
+        {
+            "name": f"own {p}",
+            "bearer": p,
+            "frequency": {"poisson": OWN_RATE},
+            "severity": {"fixed": 10},
+        }
+        for p in "abc"
+    ]
+    if correlated:
+        shock: list[dict[str, Any]] = [
+            {"name": "shock", "frequency": {"poisson": SHOCK_RATE}, "hits": hits}
+        ]
+    else:  # the same hits, each its own source of rate μ q: independent of the others
+        shock = [
+            {
+                "name": f"shock {h['bearer']}",
+                "frequency": {"poisson": SHOCK_RATE * h.get("probability", 1.0)},
+                "hits": [{k: v for k, v in h.items() if k != "probability"}],
+            }
+            for h in hits
+        ]
+    return Scenario.model_validate(
+        {
+            "name": "shock",
+            "parties": {p: {"kind": "enterprise"} for p in "abc"},
+            "residual": "a",
+            "events": own + shock,
+            "layers": [{"name": "nothing", "party": "a", "share": 0.0}],
+        }
+    )
+
+
+def closed_form(correlated: bool) -> dict[str, tuple[float, float]]:
+    """(mean, variance) of each bearer's and the total's annual loss."""
+    out = {}
+    for p, (q, m1, m2) in HITS.items():
+        out[p] = (OWN_RATE * 10 + SHOCK_RATE * q * m1, OWN_RATE * 100 + SHOCK_RATE * q * m2)
+    mean = sum(m for m, _ in out.values())
+    variance = sum(v for _, v in out.values())
+    if correlated:  # the covariances: μ q_i q_j E[Y_i] E[Y_j] for each ordered pair i ≠ j
+        for i, (qi, mi, _) in HITS.items():
+            for j, (qj, mj, _) in HITS.items():
+                if i != j:
+                    variance += SHOCK_RATE * qi * qj * mi * mj
+    out["total"] = (mean, variance)
+    return out
+
+
+def test_a_common_shock_has_the_closed_form_mean_and_variance() -> None:
+    years = 400_000
+    for correlated in (True, False):
+        scenario = shock_scenario(correlated)
+        result: Any = simulate(scenario, years=years, seed=11).to_dict()
+        expected = closed_form(correlated)
+        for name, (mean, variance) in expected.items():
+            figures = result["total"] if name == "total" else result["parties"][name]
+            std = figures["std"]
+            assert abs(figures["mean"] - mean) <= 4 * std / math.sqrt(years), (name, correlated)
+            # the standard error of a variance: √((m4 − σ⁴)/n), m4 ≤ the largest year² σ²
+            m4 = figures["max"] ** 2 * std**2
+            error = math.sqrt(max(m4 - std**4, 0.0) / years)
+            assert abs(std**2 - variance) <= 4 * error, (name, correlated, std**2, variance)
+    # the correlation adds μ Σ_{i≠j} q_i q_j E[Y_i] E[Y_j] to the total's variance only
+    assert closed_form(True)["total"][1] > closed_form(False)["total"][1]
+    assert closed_form(True)["a"] == closed_form(False)["a"]
