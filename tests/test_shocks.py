@@ -251,3 +251,50 @@ def test_a_common_shock_has_the_closed_form_mean_and_variance() -> None:
     # the correlation adds μ Σ_{i≠j} q_i q_j E[Y_i] E[Y_j] to the total's variance only
     assert closed_form(True)["total"][1] > closed_form(False)["total"][1]
     assert closed_form(True)["a"] == closed_form(False)["a"]
+
+
+# --- explain ------------------------------------------------------------------------------
+
+
+def test_explain_takes_one_loss_per_hit_and_shows_what_each_bearer_gave_up() -> None:
+    from riskshare.errors import ScenarioError
+    from riskshare.runs.explain import explain
+
+    scenario = Scenario.model_validate(
+        {
+            "name": "explain",
+            "parties": {
+                "a": {"kind": "enterprise"},
+                "b": {"kind": "enterprise"},
+                "ins": {"kind": "insurer"},
+            },
+            "residual": "a",
+            "events": [
+                {
+                    "name": "shock",
+                    "frequency": {"poisson": 0.1},
+                    "hits": [
+                        {"bearer": "a", "severity": {"fixed": 1}},
+                        {"bearer": "b", "severity": {"fixed": 1}},
+                    ],
+                }
+            ],
+            "layers": [
+                {"name": "own a", "party": "ins", "from": "net:a", "attachment": 2},
+                {"name": "cat", "party": "ins", "from": "net:ins", "attachment": 1, "limit": 4},
+            ],
+        }
+    )
+    result = explain(scenario, [10, 30, 4, 0], "shock").to_dict()
+    first, second = result["events"]  # type: ignore[misc]
+    assert first["loss"] == 40 and second["loss"] == 4
+    assert first["parts"] == {"a": 10, "b": 30}
+    assert first["parties"] == {"a": 2, "b": 30, "ins": 8}
+    assert first["given_up"] == {"a": 8, "b": 0}
+    assert second["parts"] == {"a": 4, "b": 0}
+    try:
+        explain(scenario, [10, 30, 4], "shock")
+    except ScenarioError as error:
+        assert "one --loss per hit" in str(error.problems[0].message)
+    else:
+        raise AssertionError("three losses for two hits must be refused")

@@ -226,3 +226,21 @@ def grouped_rows(
     parts = Parts(event[order], np.full(len(rows), -1, dtype=np.int64), source[rows], loss[rows])
     total = np.bincount(parts.event, weights=parts.loss, minlength=len(ordered_leaders))
     return total.astype(np.float64), parts
+
+
+def given_hits(
+    losses: list[float], bearers: tuple[int, ...], source: int
+) -> tuple[FloatArray, Parts]:
+    """Occurrences of a source with hits from given losses, one a hit in order for each
+    occurrence (for ``explain``): each occurrence's loss and its parts."""
+    per = len(bearers)
+    n = len(losses) // per
+    amounts = np.asarray(losses, dtype=np.float64)
+    event = np.repeat(np.arange(n, dtype=np.int64), per)
+    parts = Parts(
+        event, np.tile(np.asarray(bearers, dtype=np.int64), n), np.full(n * per, source), amounts
+    )
+    loss = np.zeros(n)
+    for j in range(per):  # the hits in the order written, as a drawn occurrence adds them
+        loss += amounts[j::per]
+    return loss, parts

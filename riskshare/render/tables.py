@@ -287,6 +287,8 @@ def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
                 step.reason(f.unit),
             )
         parts.append(table)
+        if event.bearer_parts is not None and event.given_up is not None:
+            parts.append(_bearer_table(event.bearer_parts, event.given_up, f, labels))
     totals = new_table(f"The year's totals ({scenario.currency})")
     totals.add_column("party")
     totals.add_column("net absorbed", justify="right")
@@ -312,6 +314,19 @@ def explain_tables(result: ExplainResult, unit: str | None = None) -> Group:
     if result.premiums:
         parts.append(_premium_table(result, f, labels))
     return Group(*parts)
+
+
+def _bearer_table(
+    held: dict[str, float], given_up: dict[str, float], f: Formatter, labels: dict[str, str]
+) -> Table:
+    """Format 1.2: each bearer's part of an occurrence and what it gave up."""
+    table = new_table("Each bearer's part of the event")
+    table.add_column("bearer")
+    table.add_column("its part", justify="right")
+    table.add_column("gave up", justify="right")
+    for name, amount in held.items():
+        table.add_row(labels.get(name, name), f.amount(amount), f.amount(given_up[name]))
+    return table
 
 
 def _premium_table(result: ExplainResult, f: Formatter, labels: dict[str, str]) -> Table:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskshare.engine.allocation import LayerTrace, allocate
-from riskshare.engine.events import given_block
+from riskshare.engine.events import EventBlock, given_block
 from riskshare.engine.plan import LayerTerms, Plan, compile_plan
 from riskshare.engine.premiums import charged_layers, cost_terms, party_costs, reinstatement_charges
 from riskshare.engine.series import check_allocation, clean_residue
+from riskshare.engine.shocks import Parts, given_hits
 from riskshare.errors import Problem, ScenarioError
 from riskshare.model.amounts import format_amount, format_share
 from riskshare.model.scenario import Scenario
@@ -50,6 +51,10 @@ class ExplainedEvent:
     loss: float
     steps: tuple[LayerStep, ...]
     parties: dict[str, float]
+    #: format 1.2, an occurrence of a source with hits: each bearer's part of the loss,
+    #: and what it gave up of it (its part, plus what its layers received, less its net)
+    bearer_parts: dict[str, float] | None = None
+    given_up: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,11 @@ class ExplainResult:
                     "loss": event.loss,
                     "layers": {step.layer: step.paid for step in event.steps},
                     "parties": event.parties,
+                    **(
+                        {"parts": event.bearer_parts, "given_up": event.given_up}
+                        if event.bearer_parts is not None
+                        else {}
+                    ),
                 }
                 for event in self.events
             ],
@@ -109,7 +119,11 @@ def explain(
         raise ScenarioError([Problem((), f"unknown source `{source}` (sources: {known})")])
     if any(not math.isfinite(x) or x < 0 for x in losses):
         raise ScenarioError([Problem((), "losses must be finite amounts, not negative")])
-    block = given_block(list(losses), index)
+    hit_bearers = dict(plan.hit_bearers).get(index)
+    if hit_bearers is not None:
+        block = _given_occurrences(plan, list(losses), index, hit_bearers)
+    else:
+        block = given_block(list(losses), index)
     allocation = allocate(plan, block, trace=True)
     clean_residue(allocation)
     check_allocation(allocation, BALANCE_TOLERANCE)
@@ -127,14 +141,61 @@ def explain(
             )
             for j, (terms, trace) in enumerate(zip(plan.layers, allocation.traces, strict=True))
         )
+        nets = allocation.nets[:, e]
+        bearer_parts = given_up = None
+        if block.parts is not None and hit_bearers is not None:
+            bearer_parts, given_up = _bearer_parts(plan, block.parts, allocation.payouts, nets, e)
         events.append(
-            ExplainedEvent(float(loss), steps, _party_amounts(plan, names, allocation.nets[:, e]))
+            ExplainedEvent(
+                float(loss), steps, _party_amounts(plan, names, nets), bearer_parts, given_up
+            )
         )
     layer_totals = {t.name: float(allocation.payouts[j].sum()) for j, t in enumerate(plan.layers)}
     party_totals = _party_amounts(plan, names, allocation.nets.sum(axis=1))
     premiums, costs = _premium_flows(scenario, plan, allocation.reinstated, names, party_totals)
     return ExplainResult(
         scenario, source_name, tuple(events), layer_totals, party_totals, premiums, costs
+    )
+
+
+def _given_occurrences(
+    plan: Plan, losses: list[float], index: int, bearers: tuple[int, ...]
+) -> EventBlock:
+    """Occurrences of a source with hits: one given loss a hit, in order, for each."""
+    per = len(bearers)
+    if not losses or len(losses) % per:
+        named = ", ".join(plan.parties[b] for b in bearers)
+        raise ScenarioError(
+            [
+                Problem(
+                    (),
+                    f"source `{plan.sources[index]}` has {per} hits ({named}): give one "
+                    f"--loss per hit, in that order, for each event (got {len(losses)})",
+                )
+            ]
+        )
+    loss, parts = given_hits(losses, bearers, index)
+    n = len(loss)
+    year, source = np.zeros(n, dtype=np.int64), np.full(n, index, dtype=np.int64)
+    return EventBlock(0, 1, year, source, loss, parts)
+
+
+def _bearer_parts(
+    plan: Plan, parts: Parts, payouts: np.ndarray, nets: np.ndarray, e: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Each bearer's part of event ``e`` and what it gave up of what it held."""
+    held: dict[int, float] = {}
+    for k in np.flatnonzero(parts.event == e):
+        b = int(parts.bearer[k])
+        held[b] = held.get(b, 0.0) + float(parts.loss[k])
+    received = dict.fromkeys(held, 0.0)
+    for j, terms in enumerate(plan.layers):
+        if terms.party in received:
+            received[terms.party] += float(payouts[j, e])
+    given = {b: max(held[b] + received[b] - float(nets[b]), 0.0) for b in held}
+    return (
+        {plan.parties[b]: amount for b, amount in held.items()},
+        {plan.parties[b]: amount for b, amount in given.items()},
     )
 
 
