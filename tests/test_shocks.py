@@ -298,3 +298,27 @@ def test_explain_takes_one_loss_per_hit_and_shows_what_each_bearer_gave_up() -> 
         assert "one --loss per hit" in str(error.problems[0].message)
     else:
         raise AssertionError("three losses for two hits must be refused")
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+def test_hits_give_the_same_json_on_any_number_of_workers() -> None:
+    scenario = shock_scenario(True)
+    runs = []
+    for workers in (1, 2):
+        result: Any = simulate(scenario, years=250_000, seed=5, workers=workers).to_dict()
+        result["simulation"].pop("seconds")
+        runs.append(result)
+    assert runs[0] == runs[1]
+    # every shock strikes a and c: each occurrence of it struck more than one bearer
+    shared = runs[0]["simulation"]["shared_events"]
+    assert abs(shared - 250_000 * SHOCK_RATE) <= 4 * math.sqrt(250_000 * SHOCK_RATE)
+
+
+def test_a_file_without_hits_reports_no_shared_events() -> None:
+    scenario = shock_scenario(True)
+    data = scenario.model_dump(by_alias=True, exclude_none=True, mode="json")
+    data["events"] = data["events"][:3]
+    result: Any = simulate(Scenario.model_validate(data), years=100, seed=5).to_dict()
+    assert "shared_events" not in result["simulation"]

@@ -85,6 +85,7 @@ class BlockPart:
     summaries: dict[SeriesKey, SeriesSummary] = field(default_factory=dict)
     cost_inputs: FloatArray | None = None  # (parties + charged layers, years): nets, reinstated
     series: dict[SeriesKey, FloatArray] | None = None  # the annual series, where kept
+    shared_events: int = 0  # format 1.2: occurrences that struck more than one bearer
 
     @classmethod
     def empty(cls, n_layers: int, events: int = 0) -> BlockPart:
@@ -178,6 +179,8 @@ def _allocate_part(
             kept.append(laid)
         if rows is not None:  # a pass for the premiums only sums payouts
             settle(plan, laid, first_year + chunk.start, job.tolerance, part)
+            if chunk.parts is not None:
+                part.shared_events += chunk.parts.resolved(plan.bearer).shared_events()
             rows.add(laid, chunk.start, chunk.stop)
         sums.add(laid, chunk.offset)
     sums.into(part.event_sums)
@@ -362,11 +365,13 @@ class BlockResult:
     events: int
     max_abs_error: float
     exhausted: FloatArray  # per layer: years in which the layer was exhausted
+    shared_events: int = 0  # format 1.2: occurrences that struck more than one bearer
 
     def merge(self, other: BlockResult) -> None:
         for key, summary in self.summaries.items():
             summary.merge(other.summaries[key])
         self.events += other.events
+        self.shared_events += other.shared_events
         self.max_abs_error = max(self.max_abs_error, other.max_abs_error)
         self.exhausted += other.exhausted
 
@@ -416,4 +421,6 @@ def summarise_block(
     for key, summary in summaries.items():
         summary.add(series[key])
     counts = exhausted(plan, allocation.year_end_aggregate, allocation.limit_hit)
-    return BlockResult(summaries, len(allocation.block), error, counts)
+    parts = allocation.block.parts
+    shared = parts.resolved(plan.bearer).shared_events() if parts is not None else 0
+    return BlockResult(summaries, len(allocation.block), error, counts, shared)

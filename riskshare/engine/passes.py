@@ -55,6 +55,7 @@ class Streamed:
     max_abs_error: float = 0.0
     exhausted: FloatArray = field(default_factory=lambda: np.zeros(0))
     event_sums: FloatArray = field(default_factory=lambda: np.zeros(0))  # of event payouts
+    shared_events: int = 0  # format 1.2: occurrences that struck more than one bearer
 
 
 class YearsDone:
@@ -326,6 +327,7 @@ class _InOrder:
             for key, block in part.summaries.items():
                 lane.summaries[key].merge_moments(block)
             result.events += part.events
+            result.shared_events += part.shared_events
             result.max_abs_error = max(result.max_abs_error, part.max_abs_error)
             result.exhausted += part.exhausted
             result.event_sums += part.event_sums

@@ -252,8 +252,15 @@ def run_line(years: int, events: int, seed: int, seconds: float) -> str:
 def footer_text(result: SimulationResult) -> str:
     """The run and its balance check, as the line under ``simulate``'s tables."""
     error = result.balance["max_abs_error"]
+    shared = ""
+    if result.shared_events is not None:  # format 1.2: events of several bearers
+        shared = (
+            f"{result.shared_events:,} of the {result.events:,} events struck more than "
+            "one bearer at once.\n"
+        )
     return (
         f"{run_line(result.years, result.events, result.seed, result.seconds)}\n"
+        f"{shared}"
         f"Balance check passed: the parties' nets add up to each event's loss "
         f"(largest difference {error:.3g} {result.scenario.currency})."
     )

@@ -57,6 +57,7 @@ def block_result(streamed: Streamed) -> BlockResult:
         streamed.events,
         streamed.max_abs_error,
         streamed.exhausted,
+        streamed.shared_events,
     )
 
 
@@ -87,12 +88,17 @@ class SimulationResult:
     premium_split: PremiumSplit = field(
         default_factory=lambda: PremiumSplit({}, {}, {}), compare=False, repr=False
     )
+    #: Format 1.2: the occurrences that struck more than one bearer (None: none can).
+    shared_events: int | None = None
 
     def to_dict(self) -> dict[str, object]:
+        header = run_header(self.years, self.seed, self.events, self.seconds)
+        if self.shared_events is not None:
+            header["shared_events"] = self.shared_events
         return {
             "riskshare_version": __version__,
             "scenario": self.scenario.header(),
-            "simulation": run_header(self.years, self.seed, self.events, self.seconds),
+            "simulation": header,
             "total": self.total,
             "parties": self.parties,
             "layers": self.layers,
@@ -191,6 +197,7 @@ def result_of(
         years=years,
         seed=seed,
         events=merged.events,
+        shared_events=merged.shared_events if plan.has_parts else None,
         seconds=seconds,
         total=total,
         parties=parties,
