@@ -139,6 +139,7 @@ def _table_difference(a: Scenario, b: Scenario) -> tuple[str, str, str] | None:
         and np.array_equal(table_a.loss, table_b.loss)
         and table_a.source == table_b.source
         and same_times
+        and table_a.event == table_b.event  # format 1.2: the rows of each occurrence
     )
     if same:
         return None
