@@ -97,14 +97,18 @@ class Parts:
         return Parts(self.event, bearer, self.source, self.loss)
 
     def shared_events(self) -> int:
-        """How many events struck more than one bearer (with a loss above zero)."""
+        """How many events struck more than one bearer (with a loss above zero).
+
+        The parts are sorted by event: an event struck more than one bearer where the
+        largest and the smallest bearer of its parts above zero differ."""
         hit = self.loss > 0
-        if not hit.any():
+        event, bearer = self.event[hit], self.bearer[hit]
+        if not len(event):
             return 0
-        n_parties = int(self.bearer.max()) + 1
-        pairs = np.unique(self.event[hit] * n_parties + self.bearer[hit])
-        per_event = np.bincount(pairs // n_parties)
-        return int(np.count_nonzero(per_event > 1))
+        starts = np.flatnonzero(np.concatenate(([True], event[1:] != event[:-1])))
+        most = np.maximum.reduceat(bearer, starts)
+        least = np.minimum.reduceat(bearer, starts)
+        return int(np.count_nonzero(most != least))
 
 
 def draw_hits(
@@ -113,28 +117,24 @@ def draw_hits(
     """The losses and parts of ``total`` occurrences of a source with ``hits``, numbered
     from ``first``: for each hit as written, whether it happens at each occurrence (drawn
     only when its probability is below 100%), then the losses of the hits that happen."""
+    n_hits = len(hits)
+    amounts = np.zeros((n_hits, total))
+    struck = np.ones((n_hits, total), dtype=bool)
     loss = np.zeros(total)
-    owners: list[IntArray] = []
-    bearers: list[IntArray] = []
-    amounts: list[FloatArray] = []
-    for hit in hits:
+    for j, hit in enumerate(hits):
         if hit.probability < 1.0:
-            struck = np.flatnonzero(rng.random(total) < hit.probability)
+            np.less(rng.random(total), hit.probability, out=struck[j])
+            where = np.flatnonzero(struck[j])
+            amounts[j, where] = hit.severity(rng, len(where))
         else:
-            struck = np.arange(total)
-        amount = hit.severity(rng, len(struck))
-        loss[struck] += amount
-        owners.append(struck.astype(np.int64))
-        bearers.append(np.full(len(struck), hit.bearer, dtype=np.int64))
-        amounts.append(amount)
-    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
-    order = np.argsort(owner, kind="stable")  # by occurrence, hits in the order written
-    event = owner[order] + first
+            amounts[j] = hit.severity(rng, total)
+        loss += amounts[j]  # the hits in the order written (a miss adds exactly 0)
+    # occurrence by occurrence, the hits in the order written, only those that happen
+    cells = struck.T.ravel()
+    event = np.repeat(np.arange(first, first + total, dtype=np.int64), n_hits)[cells]
+    bearer = np.tile(np.array([h.bearer for h in hits], dtype=np.int64), total)[cells]
     parts = Parts(
-        event,
-        np.concatenate(bearers)[order],
-        np.full(len(event), source, dtype=np.int64),
-        np.concatenate(amounts)[order],
+        event, bearer, np.full(len(event), source, dtype=np.int64), amounts.T.ravel()[cells]
     )
     return loss, parts
 
@@ -146,8 +146,11 @@ class Holdings:
 
     def __init__(self, parts: Parts, subject: FloatArray, n_parties: int) -> None:
         key = parts.event * n_parties + parts.bearer
-        pairs, inverse = np.unique(key, return_inverse=True)
-        amount = np.bincount(inverse.reshape(-1), weights=parts.loss, minlength=len(pairs))
+        if len(key) < 2 or bool(np.all(key[1:] > key[:-1])):  # each pair once, in order
+            pairs, amount = key, parts.loss
+        else:
+            pairs, inverse = np.unique(key, return_inverse=True)
+            amount = np.bincount(inverse.reshape(-1), weights=parts.loss, minlength=len(pairs))
         self.event = pairs // n_parties
         self.bearer = pairs % n_parties
         whole = subject[self.event]
