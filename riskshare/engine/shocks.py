@@ -150,7 +150,8 @@ class Holdings:
             pairs, amount = key, parts.loss
         else:
             pairs, inverse = np.unique(key, return_inverse=True)
-            amount = np.bincount(inverse.reshape(-1), weights=parts.loss, minlength=len(pairs))
+            sums = np.bincount(inverse.reshape(-1), weights=parts.loss, minlength=len(pairs))
+            amount = sums.astype(np.float64, copy=False)
         self.event = pairs // n_parties
         self.bearer = pairs % n_parties
         whole = subject[self.event]
