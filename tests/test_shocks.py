@@ -322,3 +322,37 @@ def test_a_file_without_hits_reports_no_shared_events() -> None:
     data["events"] = data["events"][:3]
     result: Any = simulate(Scenario.model_validate(data), years=100, seed=5).to_dict()
     assert "shared_events" not in result["simulation"]
+
+
+def test_compare_and_sweep_run_hits_on_common_random_numbers() -> None:
+    from riskshare.runs.compare import compare
+    from riskshare.runs.sweep import sweep
+
+    base = shock_scenario(True).model_dump(by_alias=True, exclude_none=True, mode="json")
+    base["parties"]["ins"] = {"kind": "insurer"}
+    base["layers"] = [
+        {"name": "cat", "party": "ins", "from": "ground_up:shock", "attachment": 15},
+        {"name": "own a", "party": "ins", "from": "net:a", "attachment": 5},
+    ]
+    with_cat = Scenario.model_validate(base)
+    assert not errors(with_cat)
+    base["layers"] = base["layers"][1:]
+    without = Scenario.model_validate(base)
+    result = compare([with_cat, without], years=20_000, seed=3, workers=1)
+    for scenario, figures in zip((with_cat, without), result.results, strict=True):
+        alone: Any = simulate(scenario, years=20_000, seed=3, workers=1).to_dict()
+        got: Any = figures.to_dict()
+        alone["simulation"].pop("seconds")
+        got["simulation"].pop("seconds")
+        assert got == alone
+    swept = sweep(with_cat, {"layers.cat.attachment": [10, 15]}, years=20_000, seed=3, workers=1)
+    assert len(swept.points) == 2
+    # the other structure's shock must be the same: other hits are other events
+    changed = with_cat.model_dump(by_alias=True, exclude_none=True, mode="json")
+    changed["events"][3]["hits"][1]["probability"] = 0.5
+    try:
+        compare([with_cat, Scenario.model_validate(changed)], years=100, seed=3)
+    except Exception as error:  # the comparison error names the difference
+        assert "hits" in str(error)
+    else:
+        raise AssertionError("two files with different hits must not be compared")
