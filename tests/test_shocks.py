@@ -356,3 +356,47 @@ def test_compare_and_sweep_run_hits_on_common_random_numbers() -> None:
         assert "hits" in str(error)
     else:
         raise AssertionError("two files with different hits must not be compared")
+
+
+def test_hits_are_drawn_in_the_order_the_spec_gives() -> None:
+    """Counts per year; for each hit as written, whether it happens (only below 100%),
+    then its losses; then the events' times."""
+    from riskshare.engine.events import block_rng, draw_block
+
+    scenario = Scenario.model_validate(
+        {
+            "name": "order",
+            "parties": {"a": {"kind": "enterprise"}, "b": {"kind": "enterprise"}},
+            "residual": "a",
+            "events": [
+                {
+                    "name": "shock",
+                    "frequency": {"poisson": 1.5},
+                    "hits": [
+                        {"bearer": "a", "severity": {"uniform": {"low": 0, "high": 10}}},
+                        {
+                            "bearer": "b",
+                            "probability": 0.4,
+                            "severity": {"gamma": {"mean": 5, "cv": 1}},
+                        },
+                    ],
+                }
+            ],
+            "layers": [{"name": "none", "party": "b", "share": 0.0}],
+        }
+    )
+    plan = compile_plan(scenario)
+    draws = draw_block(list(plan.samplers), 7, 0, 50)
+    rng = block_rng(7, 0)
+    counts = rng.poisson(1.5, 50)
+    total = int(counts.sum())
+    a = rng.uniform(0, 10, total)
+    struck = rng.random(total) < 0.4
+    b = rng.gamma(1.0, 5.0, int(struck.sum()))
+    times = np.repeat(np.arange(50), counts) + rng.random(total)
+    expected = a.copy()
+    expected[struck] += b
+    np.testing.assert_array_equal(draws.loss, expected)
+    np.testing.assert_array_equal(draws.key, times)
+    assert draws.parts is not None
+    np.testing.assert_array_equal(draws.parts.loss[draws.parts.bearer == 1], b)
