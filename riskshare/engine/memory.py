@@ -115,11 +115,16 @@ class Estimate:
 
 
 def events_per_block(scenario: Scenario, plan: Plan, years: int) -> int:
-    """The events of the fullest block: expected ones, with room for chance."""
+    """The events of the fullest block: expected ones, with room for chance (an
+    occurrence of several parts counted as an event per part, and one more)."""
     if plan.table is not None:
         blocks = (np.asarray(plan.table.year) - 1) // BLOCK_YEARS
         return int(np.bincount(blocks).max()) if len(blocks) else 0
-    mean = sum(s.frequency.mean for s in scenario.events or []) * min(years, BLOCK_YEARS)
+    # an occurrence of a source with hits (format 1.2) also keeps a part per hit: it
+    # weighs about as much as an event for each of its hits, and one more
+    mean = sum(s.frequency.mean * (1 + len(s.hits or [])) for s in scenario.events or []) * min(
+        years, BLOCK_YEARS
+    )
     return int(mean + 6 * math.sqrt(mean) + 1)
 
 
