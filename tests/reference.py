@@ -1,8 +1,9 @@
 """A slow scalar reference of the scenario format, written from the spec's text.
 
-``/work/shared/spec/scenario-format.md`` fixes the semantics; this module restates
-them as plainly as it can: Python loops over years and, within a year, over events
-in time order; for each event, the layers in the order written. Nothing here
+The scenario format (restated for users in docs/scenario-reference.md) fixes the
+semantics; this module restates them as plainly as it can: Python loops over years
+and, within a year, over events in time order; for each event, the layers in the
+order written. Nothing here
 imports the fast core (``engine/``, ``stats/``, ``runs/``): the figures come
 from plain numpy on the full annual arrays. The only rule taken from the code rather
 than the spec is the documented residue rule: a net within ``RESIDUE`` × the event's

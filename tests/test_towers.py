@@ -1,6 +1,6 @@
 """Hand-computed towers, each named after the passage of the spec it works through.
 
-The spec is ``/work/shared/spec/scenario-format.md`` ("Layers": occurrence, aggregate,
+The spec is the scenario format (docs/scenario-reference.md) ("Layers": occurrence, aggregate,
 share last; "A complete example"). Each row gives the events of a year (or two) in
 the order applied, and by hand each layer's payout and each party's net per event;
 the arithmetic is in the comments. Both the fast core and the scalar reference of
