@@ -125,24 +125,14 @@ def _load(path: Path) -> Scenario:
 def _write_json(data: object, target: str) -> None:
     """Write ``data`` as JSON to the file ``target``, or to stdout for ``-``."""
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    _write_text(target, text)
+    write_text(target, text)  # a file's failure ends in the funnel, stdout's in main()
 
 
 def _write_csv(rows: list[list[object]], target: str) -> None:
     """Write ``rows`` as CSV to the file ``target``, or to stdout for ``-``."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
-    _write_text(target, buffer.getvalue())
-
-
-def _write_text(target: str, text: str) -> None:
-    """To a file, failures end in the funnel; to stdout, in :func:`main`."""
-    write_text(target, text)
-
-
-def _write_file(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` whole or not at all (a figure, a report)."""
-    write_file(target, data)
+    write_text(target, buffer.getvalue())
 
 
 def _separate_outputs(**outputs: str | Path | None) -> None:
@@ -318,7 +308,7 @@ def simulate(
     if plot_path is not None and plot_format is not None:
         from riskshare.render.plots import exceedance_image
 
-        _write_file(plot_path, exceedance_image(result, plot_format))
+        write_file(plot_path, exceedance_image(result, plot_format))
     if not quiet and json_path != "-":
         _stdout().print(simulation_tables(result, units.value if units else None))
 
@@ -350,7 +340,7 @@ def report(
     from riskshare.render.html import report_html
 
     document = report_html(result, bad_years)
-    _write_file(output, document.encode("utf-8"))
+    write_file(output, document.encode("utf-8"))
     _stderr().print(f"wrote {output}", markup=False)
 
 

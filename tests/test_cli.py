@@ -466,17 +466,21 @@ def _riskshare(*args: str, **streams: Any) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
-@pytest.mark.parametrize(
+#: Commands that print to standard output, each less than a buffer's worth.
+EVERY_PRINTING_COMMAND = pytest.mark.parametrize(
     "args",
     [
         ["schema"],
         ["simulate", EXAMPLE, "--years", "200"],
-        ["explain", EXAMPLE, "--loss", "1B", "--json", "-"],  # less than a buffer's worth
+        ["explain", EXAMPLE, "--loss", "1B", "--json", "-"],
         ["--version"],
     ],
     ids=["schema", "simulate", "explain", "version"],
 )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@EVERY_PRINTING_COMMAND
 def test_stdout_on_a_full_disk_is_one_line_and_exit_1(args: list[str]) -> None:
     with open("/dev/full", "w") as full:
         done = _riskshare(*args, stdout=full)
@@ -484,16 +488,7 @@ def test_stdout_on_a_full_disk_is_one_line_and_exit_1(args: list[str]) -> None:
     assert done.stderr == "error: cannot write to standard output: no space left on the device\n"
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["schema"],
-        ["simulate", EXAMPLE, "--years", "200"],
-        ["explain", EXAMPLE, "--loss", "1B", "--json", "-"],  # less than a buffer's worth
-        ["--version"],
-    ],
-    ids=["schema", "simulate", "explain", "version"],
-)
+@EVERY_PRINTING_COMMAND
 def test_stdout_to_a_closed_pipe_ends_quietly_with_exit_1(args: list[str]) -> None:
     reader, writer = os.pipe()
     os.close(reader)  # as `| head -1` does once it has its line

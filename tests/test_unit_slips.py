@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from test_checks import BASE, Change, layers
 
 from riskshare.errors import format_loc
 from riskshare.model.unit_slips import check_written
-
-Change = Callable[[dict[str, Any]], object]
-
-BASE: dict[str, Any] = {
-    "name": "units",
-    "parties": {
-        "me": {"kind": "enterprise"},
-        "ins": {"kind": "insurer"},
-        "re": {"kind": "reinsurer"},
-        "gov": {"kind": "government"},
-    },
-    "events": [
-        {"name": "fire", "frequency": {"poisson": 0.1}, "severity": {"fixed": "10M"}},
-        {"name": "flood", "frequency": {"poisson": 0.1}, "severity": {"fixed": "10M"}},
-    ],
-    "layers": [
-        {"name": "primary", "party": "ins", "attachment": "1M", "limit": "9M"},
-        {"name": "excess", "party": "re", "attachment": "10M"},
-    ],
-}
-
-
-def layers(*written: dict[str, Any]) -> Change:
-    return lambda data: data.update(layers=list(written))
 
 
 def written(change: Change) -> list[str]:

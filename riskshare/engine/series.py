@@ -132,17 +132,13 @@ def outlay_key(plan: Plan, party: int) -> SeriesKey:
     return SeriesKey.cost(party) if plan.has_premiums else SeriesKey.party(party)
 
 
-def budget_keys(plan: Plan) -> dict[SeriesKey, float]:
-    """Each budgeted party's outlay series (:func:`outlay_key`) → its budget."""
-    return {
-        outlay_key(plan, i): budget for i, budget in enumerate(plan.budgets) if budget is not None
-    }
-
-
 def budget_of(plan: Plan, key: SeriesKey) -> float | None:
     """The amount a series' figures count the years above: a party's budget, on its
-    outlay (:meth:`Plan.outlay_key`)."""
-    return budget_keys(plan).get(key)
+    outlay (:func:`outlay_key`); asked for every series of every block, so worked out
+    from the key alone."""
+    if key.kind not in ("party", "cost") or key != outlay_key(plan, key.index):
+        return None
+    return plan.budgets[key.index]
 
 
 def new_summaries(plan: Plan, keep: int, with_costs: bool) -> dict[SeriesKey, SeriesSummary]:

@@ -18,7 +18,7 @@ from riskshare._version import __version__
 from riskshare.engine.passes import Streamed
 from riskshare.engine.plan import Plan
 from riskshare.engine.schedule import Summaries
-from riskshare.engine.series import SeriesKey, budget_keys, outlay_key
+from riskshare.engine.series import SeriesKey, budget_of, outlay_key
 from riskshare.errors import Problem, RunError
 from riskshare.model.finite import check_figures
 from riskshare.model.scenario import Scenario
@@ -203,12 +203,10 @@ def _summaries(plan: Plan, keep: int) -> Summaries:
     """A point's summaries: its parties' losses and, where it has premiums, their costs."""
 
     def new(with_costs: bool) -> dict[SeriesKey, SeriesSummary]:
-        found = {SeriesKey.party(i): SeriesSummary(keep) for i in range(len(plan.parties))}
+        keys = [SeriesKey.party(i) for i in range(len(plan.parties))]
         if with_costs:
-            found.update({SeriesKey.cost(i): SeriesSummary(keep) for i in range(len(plan.parties))})
-        for key, budget in budget_keys(plan).items():
-            found[key].threshold = budget
-        return found
+            keys += [SeriesKey.cost(i) for i in range(len(plan.parties))]
+        return {key: SeriesSummary(keep, budget_of(plan, key)) for key in keys}
 
     return new
 
